@@ -1,0 +1,26 @@
+import type { Logger } from '../src/logger';
+import { handOff, type HandoffRequest, type HandoffTarget } from './handoff';
+import { evaluatePolicy, type Policy, type PolicyInput } from './policy';
+
+export type { HandoffRequest, HandoffResult, HandoffTarget } from './handoff';
+export type { Policy, PolicyDecision, PolicyInput } from './policy';
+
+export interface ActivityDeps {
+  policy: Policy;
+  handoff: HandoffTarget | null;
+  logger: Logger;
+}
+
+export function createActivities({ policy, handoff, logger }: ActivityDeps) {
+  return {
+    // An activity, not workflow code, so a policy change never breaks replay of open journeys.
+    async evaluatePolicy(input: PolicyInput) {
+      return evaluatePolicy(policy, input);
+    },
+    async handOff(request: HandoffRequest) {
+      return handOff(handoff, request, logger);
+    },
+  };
+}
+
+export type JourneyActivities = ReturnType<typeof createActivities>;

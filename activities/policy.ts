@@ -1,0 +1,145 @@
+/**
+ * The lender's decision policy: configuration, validated at worker start, evaluated by a pure
+ * function. Begini publishes no enumerations, so bands and confidences here are whatever the
+ * lender's file says; nothing in code knows what "B" means.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { durationSchema } from '../src/config';
+import type { Outcome, ScoreFacts } from '../workflows/definitions';
+import type { ApplicationStatus, DecisionTrigger } from '../workflows/journeyState';
+
+const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
+const strings = z.array(z.string().min(1)).min(1);
+
+const condition = z.strictObject({
+  /** Why the journey stopped waiting: cancelled, incomplete, expired_no_score, grace_elapsed, … */
+  trigger: strings.optional(),
+  noScore: z.boolean().optional(),
+  malformed: z.boolean().optional(),
+  /** Required score kinds that never arrived. */
+  missingScore: strings.optional(),
+  /** Which score the score conditions below read; psychometric unless said. */
+  scoreKind: z.string().min(1).default('psychometric'),
+  scoreAtLeast: z.number().optional(),
+  scoreAtMost: z.number().optional(),
+  riskBandIn: strings.optional(),
+  scoreConfidenceIn: strings.optional(),
+  trait: z.strictObject({ key: z.string().min(1), riskBandIn: strings }).optional(),
+  permissionsDeniedAnyOf: strings.optional(),
+  permissionsGrantedAllOf: strings.optional(),
+});
+
+const rule = z.strictObject({ reason: z.string().min(1), outcome, when: condition });
+
+export const policySchema = z.strictObject({
+  version: z.string().min(1),
+  /** When no rule matches. */
+  defaultOutcome: outcome,
+  review: z.strictObject({
+    deadline: durationSchema,
+    /** What a referred journey becomes when no reviewer acts before the deadline. */
+    fallback: z.enum(['APPROVE', 'DECLINE']),
+  }),
+  rules: z.array(rule),
+});
+
+export type Policy = z.infer<typeof policySchema>;
+type Condition = z.infer<typeof condition>;
+
+export interface PolicyInput {
+  trigger: DecisionTrigger;
+  application: ApplicationStatus;
+  scores: Record<string, ScoreFacts>;
+  requiredScores: string[];
+  malformed: boolean;
+}
+
+export interface PolicyDecision {
+  outcome: Outcome;
+  reasons: string[];
+  policyVersion: string;
+  /** Set when the outcome is REFER. */
+  review: { deadlineMs: number; fallback: 'APPROVE' | 'DECLINE' } | null;
+}
+
+export class PolicyConfigError extends Error {
+  override readonly name = 'PolicyConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid policy ${source}:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export function loadPolicy(path: string): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new PolicyConfigError(path, [(err as Error).message]);
+  }
+  const result = policySchema.safeParse(raw);
+  if (!result.success) {
+    throw new PolicyConfigError(
+      path,
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+const SEVERITY: Record<Outcome, number> = { APPROVE: 0, REFER: 1, DECLINE: 2 };
+
+/** Every rule is checked; the most severe matching outcome wins, with the reasons that gave it. */
+export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecision {
+  const matched = policy.rules.filter((r) => matches(r.when, input));
+  let outcome: Outcome = policy.defaultOutcome;
+  let reasons = ['no_rule_matched'];
+  if (matched.length > 0) {
+    outcome = matched.reduce<Outcome>((worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst), 'APPROVE');
+    reasons = matched.filter((r) => r.outcome === outcome).map((r) => r.reason);
+  }
+  return {
+    outcome,
+    reasons,
+    policyVersion: policy.version,
+    review: outcome === 'REFER' ? { deadlineMs: policy.review.deadline, fallback: policy.review.fallback } : null,
+  };
+}
+
+function matches(when: Condition, input: PolicyInput): boolean {
+  const checks: boolean[] = [];
+  const noScore = !input.requiredScores.some((kind) => input.scores[kind]);
+  if (when.trigger) checks.push(when.trigger.includes(input.trigger));
+  if (when.noScore !== undefined) checks.push(when.noScore === noScore);
+  if (when.malformed !== undefined) checks.push(when.malformed === input.malformed);
+  if (when.missingScore) checks.push(when.missingScore.some((kind) => !input.scores[kind]));
+
+  const usesScore =
+    when.scoreAtLeast !== undefined ||
+    when.scoreAtMost !== undefined ||
+    when.riskBandIn ||
+    when.scoreConfidenceIn ||
+    when.trait ||
+    when.permissionsDeniedAnyOf ||
+    when.permissionsGrantedAllOf;
+  if (usesScore) {
+    const score = input.scores[when.scoreKind];
+    if (!score) return false;
+    if (when.scoreAtLeast !== undefined) checks.push(score.score >= when.scoreAtLeast);
+    if (when.scoreAtMost !== undefined) checks.push(score.score <= when.scoreAtMost);
+    if (when.riskBandIn) checks.push(when.riskBandIn.includes(score.riskBand));
+    if (when.scoreConfidenceIn) checks.push(score.scoreConfidence !== null && when.scoreConfidenceIn.includes(score.scoreConfidence));
+    if (when.trait) {
+      const { key, riskBandIn } = when.trait;
+      checks.push(score.traits.some((t) => t.key === key && t.riskBand !== null && riskBandIn.includes(t.riskBand)));
+    }
+    if (when.permissionsDeniedAnyOf) checks.push(when.permissionsDeniedAnyOf.some((p) => score.permissionsDenied.includes(p)));
+    if (when.permissionsGrantedAllOf) checks.push(when.permissionsGrantedAllOf.every((p) => score.permissionsGranted.includes(p)));
+  }
+  // A rule with no conditions would match everything; the schema allows it as an explicit catch-all.
+  return checks.every(Boolean);
+}

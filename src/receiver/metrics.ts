@@ -1,0 +1,36 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A registry per receiver, so several receivers in one process (tests) never share counts. */
+export function createReceiverMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'begini_webhook_requests_total',
+      help: 'Webhook requests by HTTP status and reason code',
+      labelNames: ['status', 'reason'] as const,
+      registers: [registry],
+    }),
+    ackSeconds: new Histogram({
+      name: 'begini_webhook_ack_seconds',
+      help: 'Time from request to answer, by HTTP status',
+      labelNames: ['status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'begini_temporal_calls_in_flight',
+      help: 'signalWithStart calls awaiting Temporal',
+      registers: [registry],
+    }),
+    deliveriesByKey: new Counter({
+      name: 'begini_deliveries_by_key_total',
+      help: 'Verified deliveries by the id of the key that verified them',
+      labelNames: ['key_id', 'environment'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type ReceiverMetrics = ReturnType<typeof createReceiverMetrics>;

@@ -1,0 +1,96 @@
+/**
+ * Starts a Temporal dev server from the CLI that scripts/ensure-temporal provides, and waits for
+ * it with a health check (the SDK's own launcher allows only 5 s, too little on a cold start).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+
+export interface DevServerOptions {
+  port: number;
+  /** null: no Web UI. */
+  uiPort: number | null;
+  /** null: in memory. */
+  dbFile: string | null;
+  ip?: string;
+  log?: (line: string) => void;
+  extraArgs?: string[];
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+export function ensureTemporalCli(): string {
+  return execFileSync('bash', [resolve(PROJECT_ROOT, 'scripts/ensure-temporal')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const cli = ensureTemporalCli();
+  const ip = options.ip ?? '127.0.0.1';
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn'];
+  if (options.uiPort === null) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  args.push(...(options.extraArgs ?? []));
+
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = options.log ?? (() => undefined);
+  child.stdout!.on('data', (chunk: Buffer) => log(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => log(chunk.toString()));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+
+  const address = `${ip}:${options.port}`;
+  const server: DevServer = {
+    address,
+    uiUrl: options.uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}`,
+    process: child,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitUntilServing(address, 60_000, () => child.exitCode !== null);
+  } catch (err) {
+    await server.stop('SIGKILL');
+    throw err;
+  }
+  return server;
+}
+
+export async function waitUntilServing(address: string, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (gaveUp()) throw new Error(`Temporal at ${address} exited while starting`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}

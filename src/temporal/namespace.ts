@@ -1,0 +1,47 @@
+import type { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { searchAttributes } from '../../workflows/definitions';
+
+/**
+ * Registers the journey's search attributes (a workflow that upserts an unregistered one fails
+ * its task for ever) and waits until the namespace lists them. Safe to run on every start.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const wanted = Object.values(searchAttributes);
+  const listed = async () => (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const existing = await listed();
+  const conflicting = wanted.filter((k) => k.name in existing && existing[k.name] !== indexedType(k.type));
+  if (conflicting.length) {
+    throw new Error(`search attributes registered with another type: ${conflicting.map((k) => k.name).join(', ')}`);
+  }
+  const missing = wanted.filter((k) => !(k.name in existing));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedType(k.type)])),
+  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const now = await listed();
+    if (missing.every((k) => k.name in now)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('search attributes were added but never listed');
+}
+
+/**
+ * Closed journeys must stay visible for as long as a late delivery could arrive, because a closed
+ * journey is what stops a late delivery from starting a second decision.
+ */
+export async function setRetention(connection: Connection, namespace: string, days: number): Promise<void> {
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(`${days}d`) },
+  });
+}
+
+function indexedType(type: string): temporal.api.enums.v1.IndexedValueType {
+  const value = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}` as keyof typeof temporal.api.enums.v1.IndexedValueType];
+  if (value === undefined) throw new Error(`unknown search attribute type ${type}`);
+  return value;
+}

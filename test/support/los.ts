@@ -1,0 +1,67 @@
+/** A real HTTP server standing in for the loan origination system. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../src/begini/verifier';
+
+export const LOS_SECRET = 'los-outbound-secret-for-tests-7d2e';
+
+export interface LosRequest {
+  idempotencyKey: string;
+  signatureValid: boolean;
+  body: { kind: string; uid: string; decision?: { outcome: string; reasons: string[] }; [key: string]: unknown };
+  answered: number;
+}
+
+export interface Los {
+  url: string;
+  requests: LosRequest[];
+  /** Chooses the status for each request; 200 by default. */
+  respond: (request: LosRequest, attemptForKey: number) => number;
+  forUid(uid: string, kind?: string): LosRequest[];
+  /** Successful hand-offs, one per Idempotency-Key. */
+  acceptedFor(uid: string, kind?: string): LosRequest[];
+  close(): Promise<void>;
+}
+
+export async function startLos(): Promise<Los> {
+  const attempts = new Map<string, number>();
+  const los: Los = {
+    url: '',
+    requests: [],
+    respond: () => 200,
+    forUid: (uid, kind) => los.requests.filter((r) => r.body.uid === uid && (!kind || r.body.kind === kind)),
+    acceptedFor(uid, kind) {
+      const byKey = new Map<string, LosRequest>();
+      for (const r of los.forUid(uid, kind)) if (r.answered === 200) byKey.set(r.idempotencyKey, r);
+      return [...byKey.values()];
+    },
+    close: async () => undefined,
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const idempotencyKey = String(req.headers['idempotency-key'] ?? '');
+      const request: LosRequest = {
+        idempotencyKey,
+        signatureValid: verifySignature(raw, req.headers['x-signature'], [{ id: 'los', secret: LOS_SECRET }]).ok,
+        body: JSON.parse(raw.toString('utf8')) as LosRequest['body'],
+        answered: 0,
+      };
+      const attempt = (attempts.get(idempotencyKey) ?? 0) + 1;
+      attempts.set(idempotencyKey, attempt);
+      request.answered = los.respond(request, attempt);
+      los.requests.push(request);
+      res.writeHead(request.answered, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  los.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/decisions`;
+  los.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return los;
+}

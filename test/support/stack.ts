@@ -1,0 +1,127 @@
+/**
+ * The real system for one test file: a worker and a receiver (in this process) against the
+ * run's dev server, with its own task queue so test files never pick up each other's journeys.
+ */
+import { createWriteStream, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { loadReceiverConfig, loadWorkerConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { WEBHOOK_PATH } from '../../src/receiver/app';
+import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
+import { temporalSettings } from '../../src/temporal/connection';
+import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
+import { journeyQuery, type JourneyView } from '../../workflows/definitions';
+import { post, TEST_KEY, type PostOptions } from './begini';
+import { LOS_SECRET, type Los } from './los';
+import { TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
+
+export interface StackOptions {
+  name: string;
+  env?: Record<string, string>;
+  los?: Los;
+  /** false: a receiver only, no worker. */
+  worker?: boolean;
+  temporalAddress?: string;
+}
+
+export interface Stack {
+  webhookUrl: string;
+  receiver: RunningReceiver;
+  client: Client;
+  env: Record<string, string>;
+  logFile: string;
+  send(body: Record<string, unknown> | string, options?: PostOptions): ReturnType<typeof post>;
+  handle(workflowId: string): WorkflowHandle;
+  exists(workflowId: string): Promise<boolean>;
+  journey(workflowId: string): Promise<JourneyView>;
+  waitForJourney(workflowId: string, until: (view: JourneyView) => boolean, timeoutMs?: number): Promise<JourneyView>;
+  logText(): string;
+  stop(): Promise<void>;
+}
+
+let stacks = 0;
+let runtimeInstalled = false;
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const address = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run through jest (globalSetup starts the dev server)');
+  if (!runtimeInstalled) {
+    installRuntime({ shutdownSignals: [] });
+    runtimeInstalled = true;
+  }
+  const taskQueue = `test-${options.name}-${process.pid}-${++stacks}`;
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    BEGINI_API_KEY: TEST_KEY,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JOURNEY_HANDOFF_RETRY_INITIAL: '100ms',
+    SHUTDOWN_GRACE_MS: '5000',
+    ...(options.los ? { LOS_CALLBACK_URL: options.los.url, LOS_CALLBACK_SECRET: LOS_SECRET } : {}),
+    ...options.env,
+  };
+  const logFile = resolve(TEST_LOG_DIR, `${taskQueue}.log`);
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const logger = createLogger(options.name, 'info', logStream);
+  const temporal = temporalSettings(env);
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let workerConnection: { close(): Promise<void> } | undefined;
+  if (options.worker !== false) {
+    const created = await createJourneyWorker({ config: loadWorkerConfig(env), temporal, logger, workflowBundle: { codePath: WORKFLOW_BUNDLE } });
+    worker = created.worker;
+    workerConnection = created.connection;
+    workerRun = worker.run();
+  }
+  const receiver = await startReceiver(loadReceiverConfig(env), logger, temporal);
+  const client = receiver.client;
+  const webhookUrl = `${receiver.url}${WEBHOOK_PATH}`;
+
+  const stack: Stack = {
+    webhookUrl,
+    receiver,
+    client,
+    env,
+    logFile,
+    send: (body, postOptions) => post(webhookUrl, body, postOptions),
+    handle: (workflowId) => client.workflow.getHandle(workflowId),
+    async exists(workflowId) {
+      try {
+        await client.workflow.getHandle(workflowId).describe();
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    },
+    journey: (workflowId) => client.workflow.getHandle(workflowId).query(journeyQuery),
+    async waitForJourney(workflowId, until, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: JourneyView | undefined;
+      while (Date.now() < deadline) {
+        try {
+          last = await stack.journey(workflowId);
+          if (until(last)) return last;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    },
+    logText: () => readFileSync(logFile, 'utf8'),
+    async stop() {
+      await receiver.close();
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await workerConnection?.close();
+      await new Promise<void>((r) => logStream.end(r));
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,2 @@
+export { beginiJourney } from './journey';
+export { deliveriesAfterClose } from './afterClose';

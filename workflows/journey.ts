@@ -1,0 +1,254 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { JourneyActivities } from '../activities';
+import {
+  beginiEventSignal,
+  HANDOFF_REJECTED,
+  journeyQuery,
+  reviewUpdate,
+  type Decision,
+  type JourneyInput,
+  type JourneyView,
+  type ReviewRequest,
+} from './definitions';
+import {
+  addFlag,
+  applyDelivery,
+  checkReview,
+  decisionTrigger,
+  nextWaitDeadline,
+  removeFlag,
+  startJourney,
+  viewOf,
+  type JourneyState,
+} from './journeyState';
+import { historyIsLong, publisher } from './publish';
+
+export interface JourneyRunInput extends JourneyInput {
+  /** State handed over by continue-as-new. */
+  carried?: JourneyState;
+}
+
+const { evaluatePolicy } = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '1m' },
+});
+
+/**
+ * One applicant's journey, keyed by Begini's uid: collect events, wait for the required scores (or
+ * expiry, cancellation, incompletion), decide once, refer to a human where the policy says so,
+ * hand the decision to the loan origination system, then stay open to absorb late deliveries.
+ */
+export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView> {
+  const journey = input.carried ?? startJourney(input, new Date());
+  const publish = publisher(journey);
+
+  setHandler(beginiEventSignal, (delivery) => {
+    applyDelivery(journey, delivery, new Date());
+    publish();
+  });
+  setHandler(journeyQuery, () => viewOf(journey));
+  setHandler(reviewUpdate, (request) => applyReview(journey, request, publish), {
+    validator: (request) => {
+      const check = checkReview(journey, request);
+      if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, 'InvalidReview');
+    },
+  });
+  publish();
+
+  while (journey.phase !== 'closed') {
+    if (historyIsLong()) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof beginiJourney>({ ...input, carried: journey });
+    }
+    switch (journey.phase) {
+      case 'waiting':
+        await waitForDecisionPoint(journey);
+        break;
+      case 'deciding':
+        await decide(journey);
+        break;
+      case 'in_review':
+        await awaitReview(journey);
+        break;
+      case 'delivering':
+        await deliverDecision(journey, publish);
+        break;
+      case 'settled':
+        await settle(journey, publish);
+        break;
+    }
+    publish();
+  }
+  await condition(allHandlersFinished);
+  return viewOf(journey);
+}
+
+async function waitForDecisionPoint(journey: JourneyState): Promise<void> {
+  const deadline = nextWaitDeadline(journey);
+  await condition(
+    () => decisionTrigger(journey, new Date()) !== null || nextWaitDeadline(journey) !== deadline || historyIsLong(),
+    Math.max(deadline - Date.now(), 1),
+  );
+  const trigger = decisionTrigger(journey, new Date());
+  if (trigger) {
+    journey.trigger = trigger;
+    journey.phase = 'deciding';
+  }
+}
+
+async function decide(journey: JourneyState): Promise<void> {
+  const policy = await evaluatePolicy.executeWithOptions({ summary: `evaluate policy (${journey.trigger})` }, [
+    {
+      trigger: journey.trigger!,
+      application: journey.application,
+      scores: journey.scores,
+      requiredScores: journey.settings.requiredScores,
+      malformed: journey.flags.includes('malformed_event'),
+    },
+  ]);
+  const now = new Date();
+  journey.decision = {
+    outcome: policy.outcome,
+    reasons: policy.reasons,
+    policyVersion: policy.policyVersion,
+    decidedAt: now.toISOString(),
+    decidedBy: 'policy',
+  };
+  if (policy.review) {
+    journey.review = {
+      reason: 'referred',
+      since: now.toISOString(),
+      deadline: new Date(now.getTime() + policy.review.deadlineMs).toISOString(),
+      fallback: policy.review.fallback,
+    };
+    journey.phase = 'in_review';
+  } else {
+    journey.phase = 'delivering';
+  }
+}
+
+async function awaitReview(journey: JourneyState): Promise<void> {
+  const review = journey.review!;
+  const remaining = review.deadline === null ? undefined : Math.max(Date.parse(review.deadline) - Date.now(), 1);
+  const done = () => journey.phase !== 'in_review' || historyIsLong();
+  const acted = remaining === undefined ? (await condition(done), true) : await condition(done, remaining);
+  if (acted || journey.phase !== 'in_review') return;
+  const fallback = review.fallback!;
+  journey.decision = {
+    outcome: fallback,
+    reasons: [...(journey.decision?.reasons ?? []), 'review_deadline_passed'],
+    policyVersion: journey.decision?.policyVersion ?? 'unknown',
+    decidedAt: new Date().toISOString(),
+    decidedBy: 'review_deadline',
+  };
+  review.resolvedAt = journey.decision.decidedAt;
+  journey.phase = 'delivering';
+}
+
+function applyReview(journey: JourneyState, request: ReviewRequest, publish: () => void): Decision {
+  const review = journey.review!;
+  const now = new Date().toISOString();
+  const decision: Decision = {
+    outcome: request.outcome,
+    reasons: [...(journey.decision?.reasons ?? []), `reviewed_${request.outcome.toLowerCase()}`],
+    policyVersion: journey.decision?.policyVersion ?? 'unknown',
+    decidedAt: now,
+    decidedBy: 'review',
+    reviewer: request.reviewer,
+  };
+  Object.assign(review, { reviewer: request.reviewer, note: request.note, resolvedAt: now });
+  journey.decision = decision;
+  journey.phase = 'delivering';
+  publish();
+  return decision;
+}
+
+async function deliverDecision(journey: JourneyState, publish: () => void): Promise<void> {
+  const decision = journey.decision!;
+  const { uid, handOff, retryPause } = handoffFor(journey);
+  journey.handoff.status = 'pending';
+  publish();
+  for (;;) {
+    try {
+      const result = await handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
+        {
+          kind: 'decision',
+          uid,
+          idempotencySource: `${uid}:decision:${journey.decisionsDelivered + 1}`,
+          payload: {
+            decision,
+            scores: journey.scores,
+            trigger: journey.trigger,
+            integrationId: journey.integrationId,
+            environment: journey.environment,
+          },
+        },
+      ]);
+      journey.decisionsDelivered++;
+      journey.handoff = { status: result.delivered ? 'delivered' : 'not_configured', failedRounds: journey.handoff.failedRounds, lastError: null };
+      removeFlag(journey, 'handoff_failing');
+      journey.settleUntil = new Date(Date.now() + journey.settings.settleMs).toISOString();
+      journey.phase = 'settled';
+      return;
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      if (cause instanceof ApplicationFailure && cause.type === HANDOFF_REJECTED) {
+        journey.handoff = { ...journey.handoff, status: 'rejected', lastError: message };
+        addFlag(journey, 'handoff_rejected');
+        journey.review = { reason: 'handoff_rejected', since: new Date().toISOString(), deadline: null, fallback: null };
+        journey.phase = 'in_review';
+        return;
+      }
+      // Keep trying for as long as it takes, but say so where operators look.
+      journey.handoff = { status: 'failing', failedRounds: journey.handoff.failedRounds + 1, lastError: message };
+      addFlag(journey, 'handoff_failing');
+      publish();
+      await condition(historyIsLong, retryPause);
+      if (historyIsLong()) return;
+    }
+  }
+}
+
+async function settle(journey: JourneyState, publish: () => void): Promise<void> {
+  const { uid, handOff } = handoffFor(journey);
+  while (journey.pendingNotices.length > 0) {
+    const notice = journey.pendingNotices[0]!;
+    await handOff.executeWithOptions({ summary: `notify LOS of late ${notice.eventType}` }, [
+      {
+        kind: 'late_event',
+        uid,
+        idempotencySource: `${uid}:notice:${notice.id}`,
+        payload: { notice, decision: journey.decision, decisionUnchanged: true },
+      },
+    ]).catch((err: unknown) => {
+      // A notice the LOS refuses is recorded on the journey, not retried for ever.
+      journey.handoff.lastError = err instanceof Error ? err.message : String(err);
+    });
+    journey.pendingNotices.shift();
+    journey.noticesSent++;
+    publish();
+  }
+  const remaining = Date.parse(journey.settleUntil!) - Date.now();
+  const woke = await condition(() => journey.pendingNotices.length > 0 || historyIsLong(), Math.max(remaining, 1));
+  if (!woke) journey.phase = 'closed';
+}
+
+function handoffFor(journey: JourneyState) {
+  const initial = journey.settings.handoffRetryInitialMs;
+  const maximumInterval = initial * 64;
+  const { handOff } = proxyActivities<JourneyActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: initial, backoffCoefficient: 2, maximumInterval, maximumAttempts: 8 },
+  });
+  return { uid: journey.uid, handOff, retryPause: maximumInterval };
+}
+

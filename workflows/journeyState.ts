@@ -1,0 +1,372 @@
+/**
+ * The applicant journey as plain data and pure functions, so it can be reasoned about and tested
+ * without Temporal. The workflow owns time and side effects; this module owns what events mean.
+ */
+import type { BeginiDelivery, Decision, JourneyInput, JourneySettings, Outcome, ScoreFacts } from './definitions';
+
+/** Where the workflow is in its own process; the operator-facing `Stage` is derived from it. */
+export type Phase = 'waiting' | 'deciding' | 'in_review' | 'delivering' | 'settled' | 'closed';
+
+export type Stage =
+  | 'awaiting_application'
+  | 'awaiting_scores'
+  | 'deciding'
+  | 'in_review'
+  | 'decided'
+  | 'expired'
+  | 'incomplete'
+  | 'cancelled'
+  | 'closed';
+
+export type ApplicationStatus = 'pending' | 'complete' | 'expired' | 'incomplete' | 'cancelled';
+
+/** Why the journey stopped waiting and decided. */
+export type DecisionTrigger =
+  | 'scores_complete'
+  | 'grace_elapsed'
+  | 'expired_no_score'
+  | 'expired_partial_scores'
+  | 'cancelled'
+  | 'incomplete'
+  | 'malformed_score';
+
+export type Flag =
+  | 'late_event'
+  | 'malformed_event'
+  | 'unrecognised_event'
+  | 'rescored'
+  | 'rescored_after_decision'
+  | 'expired_seen'
+  | 'handoff_failing'
+  | 'handoff_rejected'
+  | 'after_close';
+
+export interface EventRecord {
+  type: string;
+  receivedAt: string;
+  fingerprint: string;
+  keyId: string;
+  duplicate: boolean;
+  late: boolean;
+  rescore: boolean;
+  /** A score older than the one already held: kept on record, not applied. */
+  stale: boolean;
+  malformed: boolean;
+  recognised: boolean;
+  issues?: string[];
+}
+
+export interface ReviewState {
+  reason: 'referred' | 'handoff_rejected';
+  since: string;
+  /** null: no deadline; a rejected hand-off waits for an operator however long it takes. */
+  deadline: string | null;
+  fallback: 'APPROVE' | 'DECLINE' | null;
+  reviewer?: string;
+  note?: string;
+  resolvedAt?: string;
+}
+
+export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
+
+export interface LateNotice {
+  id: string;
+  eventType: string;
+  receivedAt: string;
+  rescore: boolean;
+  score: ScoreFacts | null;
+}
+
+export interface JourneyState {
+  uid: string;
+  integrationId: string;
+  environment: string;
+  settings: JourneySettings;
+  startedAt: string;
+  expiresAt: string;
+  phase: Phase;
+  application: ApplicationStatus;
+  scores: Record<string, ScoreFacts>;
+  firstRequiredScoreAt: string | null;
+  malformedScore: boolean;
+  trigger: DecisionTrigger | null;
+  decision: Decision | null;
+  /** How many decisions were handed off; part of each hand-off's idempotency key. */
+  decisionsDelivered: number;
+  review: ReviewState | null;
+  handoff: { status: HandoffStatus; failedRounds: number; lastError: string | null };
+  settleUntil: string | null;
+  events: EventRecord[];
+  eventsOmitted: number;
+  counts: { deliveries: number; duplicates: number; late: number; rescores: number };
+  flags: Flag[];
+  lastEventType: string | null;
+  pendingNotices: LateNotice[];
+  noticesSent: number;
+  seen: { fingerprints: string[]; semanticKeys: string[] };
+}
+
+export interface JourneyView {
+  stage: Stage;
+  decision: Decision | null;
+  scores: Record<string, ScoreFacts>;
+  events: EventRecord[];
+  review: ReviewState | null;
+  flags: Flag[];
+  application: ApplicationStatus;
+  trigger: DecisionTrigger | null;
+  handoff: JourneyState['handoff'];
+  counts: JourneyState['counts'] & { eventsOmitted: number; noticesSent: number };
+  integrationId: string;
+  environment: string;
+  startedAt: string;
+  expiresAt: string;
+  settleUntil: string | null;
+}
+
+/** Bounds that keep a journey's state, and so its history, small under a flood. */
+export const MAX_EVENTS_RECORDED = 100;
+export const MAX_KEYS_REMEMBERED = 500;
+const FINGERPRINT_PREFIX = 12;
+
+export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'waiting'): JourneyState {
+  return {
+    uid: input.uid,
+    integrationId: input.integrationId,
+    environment: input.environment,
+    settings: input.settings,
+    startedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + input.settings.expiryMs).toISOString(),
+    phase,
+    application: 'pending',
+    scores: {},
+    firstRequiredScoreAt: null,
+    malformedScore: false,
+    trigger: null,
+    decision: null,
+    decisionsDelivered: 0,
+    review: null,
+    handoff: { status: 'not_started', failedRounds: 0, lastError: null },
+    settleUntil: null,
+    events: [],
+    eventsOmitted: 0,
+    counts: { deliveries: 0, duplicates: 0, late: 0, rescores: 0 },
+    flags: phase === 'closed' ? ['after_close'] : [],
+    lastEventType: null,
+    pendingNotices: [],
+    noticesSent: 0,
+    seen: { fingerprints: [], semanticKeys: [] },
+  };
+}
+
+/** Applies one delivery. Mutates `state` in place (workflow state is a single owned object). */
+export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now: Date): EventRecord {
+  state.counts.deliveries++;
+  const duplicate =
+    state.seen.fingerprints.includes(delivery.fingerprint) || state.seen.semanticKeys.includes(delivery.semanticKey);
+  const decidedAlready = state.phase !== 'waiting';
+  const record: EventRecord = {
+    type: delivery.type,
+    receivedAt: delivery.receivedAt,
+    fingerprint: delivery.fingerprint.slice(0, FINGERPRINT_PREFIX),
+    keyId: delivery.keyId,
+    duplicate,
+    late: decidedAlready && !duplicate,
+    rescore: false,
+    stale: false,
+    malformed: delivery.malformed,
+    recognised: delivery.recognised,
+    ...(delivery.issues.length ? { issues: delivery.issues } : {}),
+  };
+
+  if (duplicate) {
+    state.counts.duplicates++;
+    recordEvent(state, record);
+    return record;
+  }
+  remember(state.seen.fingerprints, delivery.fingerprint);
+  remember(state.seen.semanticKeys, delivery.semanticKey);
+  state.lastEventType = delivery.type;
+  if (record.late) {
+    state.counts.late++;
+    addFlag(state, 'late_event');
+  }
+  if (delivery.malformed) addFlag(state, 'malformed_event');
+  if (!delivery.recognised) addFlag(state, 'unrecognised_event');
+
+  if (delivery.score) applyScore(state, delivery.score, record, now);
+  else if (delivery.malformed && delivery.type.endsWith('_score.complete')) {
+    if (!decidedAlready) state.malformedScore = true;
+  } else applyApplicationEvent(state, delivery.type);
+
+  if (record.late && delivery.type.endsWith('_score.complete') && !record.stale && state.phase !== 'closed') {
+    state.pendingNotices.push({
+      id: delivery.fingerprint,
+      eventType: delivery.type,
+      receivedAt: delivery.receivedAt,
+      rescore: record.rescore,
+      score: delivery.score,
+    });
+  }
+  recordEvent(state, record);
+  return record;
+}
+
+function applyScore(state: JourneyState, score: ScoreFacts, record: EventRecord, now: Date): void {
+  const held = state.scores[score.kind];
+  if (held) {
+    if (score.scoredAt <= held.scoredAt) {
+      record.stale = true;
+      return;
+    }
+    record.rescore = true;
+    state.counts.rescores++;
+    addFlag(state, state.decision ? 'rescored_after_decision' : 'rescored');
+  }
+  // After a decision, scores are recorded and notified, never silently re-decided.
+  if (state.phase !== 'waiting') return;
+  state.scores[score.kind] = score;
+  if (state.firstRequiredScoreAt === null && state.settings.requiredScores.includes(score.kind)) {
+    state.firstRequiredScoreAt = now.toISOString();
+  }
+}
+
+function applyApplicationEvent(state: JourneyState, type: string): void {
+  if (state.phase !== 'waiting') return;
+  switch (type) {
+    case 'application.complete':
+      // Completion wins over expiry whichever arrives first: a re-opened session can complete.
+      if (state.application === 'pending' || state.application === 'expired') state.application = 'complete';
+      break;
+    case 'application.expired':
+      addFlag(state, 'expired_seen');
+      if (state.application === 'pending') state.application = 'expired';
+      break;
+    case 'application.incomplete':
+      if (state.application !== 'cancelled') state.application = 'incomplete';
+      break;
+    case 'application.cancelled':
+      state.application = 'cancelled';
+      break;
+  }
+}
+
+/** Whether the journey should stop waiting now, and why. */
+export function decisionTrigger(state: JourneyState, now: Date): DecisionTrigger | null {
+  if (state.phase !== 'waiting') return null;
+  if (state.application === 'cancelled') return 'cancelled';
+  if (state.application === 'incomplete') return 'incomplete';
+  if (state.malformedScore) return 'malformed_score';
+  const { requiredScores } = state.settings;
+  const held = requiredScores.filter((kind) => state.scores[kind]);
+  if (held.length === requiredScores.length) return 'scores_complete';
+  const graceEnds = graceDeadline(state);
+  if (graceEnds !== null && now.getTime() >= graceEnds) return 'grace_elapsed';
+  if (now.getTime() >= Date.parse(state.expiresAt)) {
+    return held.length === 0 ? 'expired_no_score' : 'expired_partial_scores';
+  }
+  return null;
+}
+
+/** The next instant at which `decisionTrigger` could change without a new event. */
+export function nextWaitDeadline(state: JourneyState): number {
+  const expiry = Date.parse(state.expiresAt);
+  const grace = graceDeadline(state);
+  return grace === null ? expiry : Math.min(expiry, grace);
+}
+
+function graceDeadline(state: JourneyState): number | null {
+  return state.firstRequiredScoreAt === null
+    ? null
+    : Date.parse(state.firstRequiredScoreAt) + state.settings.scoreGraceMs;
+}
+
+export function stageOf(state: JourneyState): Stage {
+  switch (state.phase) {
+    case 'closed':
+      return 'closed';
+    case 'settled':
+      if (state.trigger === 'cancelled') return 'cancelled';
+      if (state.trigger === 'incomplete') return 'incomplete';
+      if (state.trigger === 'expired_no_score') return 'expired';
+      return 'decided';
+    case 'in_review':
+      return 'in_review';
+    case 'deciding':
+    case 'delivering':
+      return 'deciding';
+    case 'waiting':
+      if (Object.keys(state.scores).length > 0 || state.application === 'complete') return 'awaiting_scores';
+      if (state.application === 'expired') return 'expired';
+      return 'awaiting_application';
+  }
+}
+
+export function viewOf(state: JourneyState): JourneyView {
+  return {
+    stage: stageOf(state),
+    decision: state.decision,
+    scores: state.scores,
+    events: state.events,
+    review: state.review,
+    flags: state.flags,
+    application: state.application,
+    trigger: state.trigger,
+    handoff: state.handoff,
+    counts: { ...state.counts, eventsOmitted: state.eventsOmitted, noticesSent: state.noticesSent },
+    integrationId: state.integrationId,
+    environment: state.environment,
+    startedAt: state.startedAt,
+    expiresAt: state.expiresAt,
+    settleUntil: state.settleUntil,
+  };
+}
+
+export type ReviewCheck = { ok: true } | { ok: false; reason: string };
+
+export function checkReview(state: JourneyState, request: unknown): ReviewCheck {
+  if (state.phase !== 'in_review') return { ok: false, reason: `journey is not awaiting review (stage ${stageOf(state)})` };
+  if (!request || typeof request !== 'object') return { ok: false, reason: 'review must be an object' };
+  const { outcome, reviewer, note } = request as Record<string, unknown>;
+  if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return { ok: false, reason: 'outcome must be APPROVE or DECLINE' };
+  if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
+    return { ok: false, reason: 'reviewer must be a non-empty string of at most 200 characters' };
+  }
+  if (note !== undefined && (typeof note !== 'string' || note.length > 2000)) {
+    return { ok: false, reason: 'note must be a string of at most 2000 characters' };
+  }
+  return { ok: true };
+}
+
+export function addFlag(state: JourneyState, flag: Flag): void {
+  if (!state.flags.includes(flag)) {
+    state.flags.push(flag);
+    state.flags.sort();
+  }
+}
+
+export function removeFlag(state: JourneyState, flag: Flag): void {
+  state.flags = state.flags.filter((f) => f !== flag);
+}
+
+export function isFinalOutcome(outcome: Outcome): outcome is 'APPROVE' | 'DECLINE' {
+  return outcome !== 'REFER';
+}
+
+function recordEvent(state: JourneyState, record: EventRecord): void {
+  if (state.events.length < MAX_EVENTS_RECORDED) {
+    state.events.push(record);
+    return;
+  }
+  state.eventsOmitted++;
+  if (record.duplicate) return;
+  // Make room for a meaningful event by dropping the oldest duplicate, else the oldest event.
+  const oldestDuplicate = state.events.findIndex((e) => e.duplicate);
+  state.events.splice(oldestDuplicate >= 0 ? oldestDuplicate : 0, 1);
+  state.events.push(record);
+}
+
+function remember(list: string[], key: string): void {
+  list.push(key);
+  if (list.length > MAX_KEYS_REMEMBERED) list.shift();
+}

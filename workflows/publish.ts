@@ -1,0 +1,67 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { searchAttributes as sa } from './definitions';
+import { stageOf, type JourneyState } from './journeyState';
+
+/** Well under the server's limits, so a replay of any run stays quick. */
+const MAX_HISTORY_EVENTS = 2_000;
+
+export function historyIsLong(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS;
+}
+
+/**
+ * Pushes what operators see (search attributes and current details) only when it changed, so a
+ * duplicate storm does not add an upsert to history per delivery.
+ */
+export function publisher(journey: JourneyState): () => void {
+  let lastAttributes = '';
+  let lastDetails = '';
+  return () => {
+    const latest = Object.values(journey.scores).sort((a, b) => b.scoredAt - a.scoredAt)[0];
+    const primary = journey.scores.psychometric ?? latest;
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: sa.stage, value: stageOf(journey) },
+      { key: sa.integrationId, value: journey.integrationId },
+      { key: sa.flags, value: journey.flags.length ? [...journey.flags] : null },
+      { key: sa.lastEventType, value: journey.lastEventType },
+      { key: sa.decision, value: journey.decision?.outcome ?? null },
+      { key: sa.riskBand, value: primary?.riskBand ?? null },
+      { key: sa.score, value: primary?.score ?? null },
+      { key: sa.scoreConfidence, value: primary?.scoreConfidence ?? null },
+      { key: sa.platform, value: primary?.platform ?? null },
+      { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },
+      { key: sa.reviewSince, value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null },
+    ] as SearchAttributeUpdatePair[];
+    const attributes = JSON.stringify(pairs.map((p) => p.value));
+    if (attributes !== lastAttributes) {
+      upsertSearchAttributes(pairs);
+      lastAttributes = attributes;
+    }
+    const details = describe(journey);
+    if (details !== lastDetails) {
+      setCurrentDetails(details);
+      lastDetails = details;
+    }
+  };
+}
+
+function describe(journey: JourneyState): string {
+  const lines = [`**Stage:** ${stageOf(journey)}`];
+  const { decision } = journey;
+  if (decision) {
+    lines.push(`**Decision:** ${decision.outcome} (${decision.reasons.join(', ')}) · policy ${decision.policyVersion} · by ${decision.decidedBy}`);
+  }
+  const scores = Object.values(journey.scores).map(
+    (s) => `${s.kind} ${s.score} band ${s.riskBand}${s.scoreConfidence ? ` confidence ${s.scoreConfidence}` : ''}`,
+  );
+  if (scores.length) lines.push(`**Scores:** ${scores.join('; ')}`);
+  if (journey.phase === 'in_review' && journey.review) {
+    lines.push(`**Review:** ${journey.review.reason} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`);
+  }
+  lines.push(`**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${journey.handoff.lastError})` : ''}`);
+  lines.push(`**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late)`);
+  if (journey.flags.length) lines.push(`**Flags:** ${journey.flags.join(', ')}`);
+  return lines.join('\n\n');
+}
