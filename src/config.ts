@@ -130,7 +130,8 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadReceiverConfig(env: Env = process.env): ReceiverConfig {
+export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
+  const env = withoutEmpty(rawEnv);
   const problems: string[] = [];
   const parsed = receiverEnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
@@ -187,8 +188,8 @@ export function deploymentFor(config: ReceiverConfig, integrationId: string | un
 }
 
 /** `requireHandoff`: production entry points refuse to run without somewhere to send decisions. */
-export function loadWorkerConfig(env: Env = process.env, { requireHandoff = false } = {}): WorkerConfig {
-  const parsed = workerEnvSchema.safeParse(env);
+export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = false } = {}): WorkerConfig {
+  const parsed = workerEnvSchema.safeParse(withoutEmpty(rawEnv));
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
   const e = parsed.data;
   const problems: string[] = [];
@@ -236,6 +237,11 @@ function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, 
       handoffRetryInitialMs: defaults.handoffRetryInitialMs,
     },
   }));
+}
+
+/** `NAME=` in an env file means "not set", not "set to nothing". */
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
 }
 
 function issuesOf(error: z.ZodError): string[] {

@@ -68,20 +68,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logStream = createWriteStream(logFile, { flags: 'a' });
   const logger = createLogger(options.name, 'info', logStream);
   const temporal = temporalSettings(env);
+  // Validate everything before starting anything, so a bad setting cannot leak a polling worker.
+  const receiverConfig = loadReceiverConfig(env);
+  const workerConfig = loadWorkerConfig(env);
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
   if (options.worker !== false) {
-    const created = await createJourneyWorker({ config: loadWorkerConfig(env), temporal, logger, workflowBundle: { codePath: WORKFLOW_BUNDLE } });
+    const created = await createJourneyWorker({ config: workerConfig, temporal, logger, workflowBundle: { codePath: WORKFLOW_BUNDLE } });
     worker = created.worker;
     workerConnection = created.connection;
     workerRun = worker.run();
   }
-  const receiver = await startReceiver(loadReceiverConfig(env), logger, temporal);
+  const receiver = await startReceiver(receiverConfig, logger, temporal);
   const client = receiver.client;
   const webhookUrl = `${receiver.url}${WEBHOOK_PATH}`;
 
+  let stopped: Promise<void> | undefined;
   const stack: Stack = {
     webhookUrl,
     receiver,
@@ -115,12 +119,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       throw new Error(`journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
     },
     logText: () => readFileSync(logFile, 'utf8'),
-    async stop() {
-      await receiver.close();
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
-      await workerConnection?.close();
-      await new Promise<void>((r) => logStream.end(r));
+    stop() {
+      stopped ??= (async () => {
+        await receiver.close();
+        if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+        await workerConnection?.close();
+        await new Promise<void>((r) => logStream.end(r));
+      })();
+      return stopped;
     },
   };
   return stack;

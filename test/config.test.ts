@@ -1,0 +1,85 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, deploymentFor, loadReceiverConfig, loadWorkerConfig } from '../src/config';
+import { TEST_DATA_DIR } from './support/paths';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('receiver configuration', () => {
+  test('fails closed: no key configured means no receiver', () => {
+    expect(problemsOf(() => loadReceiverConfig({})).join()).toContain('no Begini API key configured');
+  });
+
+  test('defaults', () => {
+    const config = loadReceiverConfig({ BEGINI_API_KEY: 'k' });
+    expect(config).toMatchObject({ port: 3000, maxBodyBytes: 262_144, ackTimeoutMs: 5_000, workflowIdPrefix: '', taskQueue: 'begini-journeys', tls: null });
+    expect(config.fallback?.journey).toEqual({
+      requiredScores: ['psychometric'],
+      scoreGraceMs: 15 * 60_000,
+      expiryMs: 48 * 3_600_000,
+      settleMs: 30 * 86_400_000,
+      handoffRetryInitialMs: 1_000,
+    });
+    expect(config.fallback!.journey.expiryMs).toBeGreaterThan(24 * 3_600_000);
+  });
+
+  test('every bad setting is listed in one error', () => {
+    const problems = problemsOf(() =>
+      loadReceiverConfig({ BEGINI_API_KEY: 'k', PORT: 'eighty', JOURNEY_EXPIRY: 'tomorrow', BEGINI_ENVIRONMENT: 'staging' }),
+    );
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/JOURNEY_EXPIRY/);
+    expect(problems.join('\n')).toMatch(/BEGINI_ENVIRONMENT/);
+  });
+
+  test('TLS files go together', () => {
+    expect(problemsOf(() => loadReceiverConfig({ BEGINI_API_KEY: 'k', TLS_CERT_FILE: '/x' })).join()).toContain('TLS_KEY_FILE');
+  });
+
+  test('a deployments file maps integrations to environments, rotating keys and journey settings', () => {
+    const file = resolve(TEST_DATA_DIR, 'deployments-config-test.yaml');
+    writeFileSync(
+      file,
+      [
+        'deployments:',
+        '  - integrationId: prod-1',
+        '    environment: production',
+        '    keys:',
+        '      - { id: "2026-05", fromEnv: OLD_KEY }',
+        '      - { id: "2026-11", value: inline-new }',
+        '    journey: { requiredScores: [psychometric, android], scoreGrace: 10m }',
+      ].join('\n'),
+    );
+    const config = loadReceiverConfig({ BEGINI_DEPLOYMENTS_FILE: file, OLD_KEY: 'from-env-old' });
+    const prod = deploymentFor(config, 'prod-1')!;
+    expect(prod.environment).toBe('production');
+    expect(prod.keys).toEqual([
+      { id: '2026-05', secret: 'from-env-old' },
+      { id: '2026-11', secret: 'inline-new' },
+    ]);
+    expect(prod.journey).toMatchObject({ requiredScores: ['psychometric', 'android'], scoreGraceMs: 600_000, expiryMs: 48 * 3_600_000 });
+    expect(deploymentFor(config, 'someone-else')).toBeNull();
+
+    expect(problemsOf(() => loadReceiverConfig({ BEGINI_DEPLOYMENTS_FILE: file })).join()).toContain('OLD_KEY, which is not set');
+  });
+});
+
+describe('worker configuration', () => {
+  test('the production entry point refuses to run without a LOS to hand decisions to', () => {
+    expect(problemsOf(() => loadWorkerConfig({}, { requireHandoff: true })).join()).toContain('LOS_CALLBACK_URL');
+    expect(loadWorkerConfig({}).handoff).toBeNull();
+  });
+
+  test('a callback URL needs a signing secret', () => {
+    expect(problemsOf(() => loadWorkerConfig({ LOS_CALLBACK_URL: 'https://los.example/decisions' })).join()).toContain('LOS_CALLBACK_SECRET');
+    expect(problemsOf(() => loadWorkerConfig({ LOS_CALLBACK_URL: 'ftp://x', LOS_CALLBACK_SECRET: 'x'.repeat(16) })).join()).toContain('LOS_CALLBACK_URL');
+  });
+});
