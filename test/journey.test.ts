@@ -62,6 +62,7 @@ describe('journey', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.handoff)).toBe('delivered');
     expect(await description.staticSummary()).toContain(uid);
     expect(await description.staticDetails()).toContain("integration");
+    await stack.recordHistory(uid, 'happy-path');
   });
 
   test('the score before application.complete still decides once', async () => {
@@ -72,6 +73,7 @@ describe('journey', () => {
     expect(view.decision?.outcome).toBe('APPROVE');
     expect(view.events.find((e) => e.type === 'application.complete')?.late).toBe(true);
     expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'score-before-complete');
   });
 
   test('expired, then re-opened and scored, is decided normally', async () => {
@@ -85,6 +87,7 @@ describe('journey', () => {
     expect(view.stage).toBe('decided');
     expect(view.decision?.outcome).toBe('APPROVE');
     expect(view.flags).toContain('expired_seen');
+    await stack.recordHistory(uid, 'expired-then-reopened');
   });
 
   test('cancelled ends the wait and the policy declines', async () => {
@@ -94,6 +97,7 @@ describe('journey', () => {
     expect(view.stage).toBe('cancelled');
     expect(view.decision).toMatchObject({ outcome: 'DECLINE', reasons: ['application_cancelled'] });
     expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'cancelled');
   });
 
   test('incomplete ends the wait and the policy refers it to review', async () => {
@@ -115,6 +119,7 @@ describe('journey', () => {
     expect(view.counts.duplicates).toBe(19);
     expect(view.events.filter((e) => !e.duplicate)).toHaveLength(1);
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'duplicate-storm');
   });
 
   test('a re-score after the decision sends a late notice and leaves the decision unchanged', async () => {
@@ -132,6 +137,7 @@ describe('journey', () => {
     expect(notices).toHaveLength(1);
     expect(notices[0]!.body).toMatchObject({ decisionUnchanged: true, notice: { rescore: true, score: { score: 90, riskBand: 'E' } } });
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'late-rescore');
   });
 
   test('a callback failing 5× then succeeding gives one decision, the retries visible in history', async () => {
@@ -146,6 +152,7 @@ describe('journey', () => {
     const history = await stack.handle(uid).fetchHistory();
     const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toContain(6);
+    await stack.recordHistory(uid, 'callback-retries');
   });
 
   test('a callback 400 sends the journey to review', async () => {
@@ -157,6 +164,7 @@ describe('journey', () => {
     expect(view.review).toMatchObject({ reason: 'handoff_rejected', deadline: null });
     expect(view.flags).toContain('handoff_rejected');
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'callback-rejected');
   });
 
   test('a referred journey waits for a review and hands off the reviewer’s decision', async () => {
@@ -183,6 +191,7 @@ describe('journey', () => {
     await expect(
       stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'bo' }] }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await stack.recordHistory(uid, 'review-approved');
   });
 });
 
@@ -196,6 +205,7 @@ describe('journey timers', () => {
     expect(view.stage).toBe('expired');
     expect(view.decision).toMatchObject({ outcome: 'DECLINE', reasons: ['no_score'] });
     expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'expiry-no-score');
   });
 
   describe('device score required', () => {
@@ -223,6 +233,7 @@ describe('journey timers', () => {
       expect(Date.now() - sent).toBeGreaterThanOrEqual(2_500);
       expect(view.trigger).toBe('grace_elapsed');
       expect(view.decision).toMatchObject({ outcome: 'REFER', reasons: ['required_score_missing'] });
+    await stack.recordHistory(uid, 'grace-elapsed');
     });
   });
 
@@ -235,6 +246,7 @@ describe('journey timers', () => {
     expect(view.decision).toMatchObject({ outcome: 'DECLINE', decidedBy: 'review_deadline' });
     expect(view.decision?.reasons).toContain('review_deadline_passed');
     expect(los.forUid(uid, 'decision')[0]!.body.decision?.outcome).toBe('DECLINE');
+    await stack.recordHistory(uid, 'review-deadline');
   });
 
   test('a delivery after the journey has closed is recorded and decides nothing', async () => {
@@ -255,5 +267,7 @@ describe('journey timers', () => {
     expect(recorded.flags).toEqual(expect.arrayContaining(['after_close', 'late_event']));
     expect((await stack.handle(uid).describe()).status.name).toBe('COMPLETED');
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
+    await stack.recordHistory(uid, 'closed-then-late');
+    await stack.recordHistory(afterCloseWorkflowId(uid), 'after-close');
   });
 });

@@ -2,7 +2,8 @@
  * The real system for one test file: a worker and a receiver (in this process) against the
  * run's dev server, with its own task queue so test files never pick up each other's journeys.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -11,6 +12,7 @@ import { createLogger } from '../../src/logger';
 import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
 import { temporalSettings } from '../../src/temporal/connection';
+import { ensureTemporalCli } from '../../src/temporal/devServer';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_KEY, type PostOptions } from './begini';
@@ -38,8 +40,12 @@ export interface Stack {
   journey(workflowId: string): Promise<JourneyView>;
   waitForJourney(workflowId: string, until: (view: JourneyView) => boolean, timeoutMs?: number): Promise<JourneyView>;
   logText(): string;
+  /** With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture. */
+  recordHistory(workflowId: string, name: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+export const HISTORY_FIXTURES = resolve(__dirname, '..', 'fixtures', 'histories');
 
 let stacks = 0;
 let runtimeInstalled = false;
@@ -119,6 +125,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       throw new Error(`journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
     },
     logText: () => readFileSync(logFile, 'utf8'),
+    async recordHistory(workflowId, name) {
+      if (process.env.RECORD_HISTORIES !== '1') return;
+      mkdirSync(HISTORY_FIXTURES, { recursive: true });
+      // The CLI's JSON is the canonical form `historyFromJSON` reads back.
+      const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json'], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      writeFileSync(resolve(HISTORY_FIXTURES, `${name}.json`), json);
+    },
     stop() {
       stopped ??= (async () => {
         await receiver.close();
