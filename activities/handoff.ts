@@ -40,7 +40,8 @@ export async function handOff(target: HandoffTarget | null, request: HandoffRequ
   const log = logger.child({ kind: request.kind, uidRef: uidRef(request.uid), idempotencyKey });
   if (!target) {
     // Dev default: the decision stays in the journey's state and result.
-    log.info({ payload: request.payload }, 'no LOS_CALLBACK_URL configured; hand-off recorded only');
+    const decision = request.payload.decision as { outcome?: string; reasons?: string[] } | undefined;
+    log.info({ outcome: decision?.outcome, reasons: decision?.reasons }, 'no LOS_CALLBACK_URL configured; hand-off recorded only');
     return { delivered: false, status: null, idempotencyKey };
   }
   const body = JSON.stringify({ ...request.payload, kind: request.kind, uid: request.uid, idempotencyKey });

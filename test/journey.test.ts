@@ -5,12 +5,20 @@
 import { resolve } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterCloseWorkflowId, reviewUpdate, searchAttributes } from '../workflows/definitions';
-import { delivery, newUid } from './support/begini';
+import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
+import { allLogs, leakedInLogs } from './support/logAudit';
+import { LOS_SECRET } from './support/los';
 import { startLos, type Los } from './support/los';
 import { startStack, type Stack } from './support/stack';
 
 let los: Los;
 const stacks: Stack[] = [];
+const uids: string[] = [];
+const newUid = () => {
+  const uid = freshUid();
+  uids.push(uid);
+  return uid;
+};
 
 async function stackWith(name: string, env: Record<string, string> = {}): Promise<Stack> {
   const stack = await startStack({ name, los, env });
@@ -269,5 +277,16 @@ describe('journey timers', () => {
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
     await stack.recordHistory(uid, 'closed-then-late');
     await stack.recordHistory(afterCloseWorkflowId(uid), 'after-close');
+  });
+});
+
+describe('logs of all the journeys above', () => {
+  test('name no uid, no key and no score', async () => {
+    await Promise.all(stacks.map((s) => s.stop()));
+    const logs = allLogs();
+    expect(logs).toContain('"workflowRef"');
+    expect(uids.length).toBeGreaterThan(10);
+    expect(leakedInLogs([...uids, TEST_KEY, LOS_SECRET])).toEqual([]);
+    expect(logs).not.toMatch(/"score":\s*\d/);
   });
 });

@@ -21,7 +21,7 @@ const RETENTION_DAYS = 30;
 
 async function main(): Promise<void> {
   const logger = createLogger('dev');
-  installRuntime({ shutdownSignals: [] });
+  installRuntime(logger, { shutdownSignals: [] });
   mkdirSync(DATA_DIR, { recursive: true });
   const env = { ...process.env };
 

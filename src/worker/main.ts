@@ -6,7 +6,7 @@ import { createJourneyWorker, installRuntime } from './worker';
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
-  installRuntime();
+  installRuntime(logger);
   try {
     const config = loadWorkerConfig(process.env, { requireHandoff: true });
     const { worker, connection } = await createJourneyWorker({ config, temporal: temporalSettings(), logger });

@@ -1,19 +1,20 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 /**
- * The SDK logs every bundle and state change at INFO; keep its console output to what matters.
- * `shutdownSignals: []` where the caller orders shutdown itself (the dev stack stops the receiver
- * before the worker).
+ * The SDK's logs go through pino, without uids, and only from WARN (it logs every bundle and state
+ * change at INFO). `shutdownSignals: []` where the caller orders shutdown itself (the dev stack
+ * stops the receiver before the worker).
  */
-export function installRuntime(options: { shutdownSignals?: NodeJS.Signals[]; logLevel?: LogLevel } = {}): void {
-  const logger = new DefaultLogger(options.logLevel ?? 'WARN');
-  Runtime.install(options.shutdownSignals ? { logger, shutdownSignals: options.shutdownSignals } : { logger });
+export function installRuntime(logger: Logger, options: { shutdownSignals?: NodeJS.Signals[] } = {}): void {
+  const sdk = sdkLogger(logger.child({ component: 'temporal-sdk' }));
+  Runtime.install(options.shutdownSignals ? { logger: sdk, shutdownSignals: options.shutdownSignals } : { logger: sdk });
 }
 import { createActivities } from '../../activities';
 import { loadPolicy } from '../../activities/policy';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { TemporalSettings } from '../temporal/connection';
+import { sdkLogger } from '../temporal/sdkLogger';
 
 export interface JourneyWorkerOptions {
   config: WorkerConfig;

@@ -54,7 +54,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const address = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run through jest (globalSetup starts the dev server)');
   if (!runtimeInstalled) {
-    installRuntime({ shutdownSignals: [] });
+    const sdkLog = createWriteStream(resolve(TEST_LOG_DIR, `temporal-sdk-${process.pid}.log`), { flags: 'a' });
+    installRuntime(createLogger('sdk', 'info', sdkLog), { shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const taskQueue = `test-${options.name}-${process.pid}-${++stacks}`;

@@ -1,0 +1,65 @@
+/**
+ * A flood of duplicate deliveries is counted but keeps the journey's state and history bounded:
+ * past its history limit the journey continues as new, carrying its state, and keeps working.
+ */
+import { delivery, newUid } from './support/begini';
+import { startLos, type Los } from './support/los';
+import { startStack, type Stack } from './support/stack';
+
+let los: Los;
+let stack: Stack;
+
+beforeAll(async () => {
+  los = await startLos();
+  stack = await startStack({ name: 'history', los });
+});
+afterAll(async () => {
+  await stack.stop();
+  await los.close();
+});
+
+async function sendAll(bodies: string[], concurrency: number): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        statuses.push((await stack.send(body)).status);
+      }
+    }),
+  );
+  return statuses;
+}
+
+test('2,500 duplicate deliveries: one decision, bounded events, continued as new, still working', async () => {
+  const uid = newUid();
+  const now = Math.floor(Date.now() / 1000);
+  const score = JSON.stringify(delivery('psychometric_score.complete', uid, { now }));
+  expect((await stack.send(score)).status).toBe(200);
+  await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered');
+  const firstRunId = (await stack.handle(uid).describe()).runId;
+
+  const flood = 2_500;
+  const statuses = await sendAll(Array(flood).fill(score), 32);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(flood);
+
+  const view = await stack.waitForJourney(uid, (v) => v.counts.deliveries === flood + 1, 60_000);
+  expect(view.counts.duplicates).toBe(flood);
+  expect(view.events.length).toBeLessThanOrEqual(100);
+  expect(view.counts.eventsOmitted).toBeGreaterThan(0);
+  expect(view.decision?.outcome).toBe('APPROVE');
+
+  const latest = await stack.handle(uid).describe();
+  expect(latest.runId).not.toBe(firstRunId);
+  const firstRun = await stack.client.workflow.getHandle(uid, firstRunId).fetchHistory();
+  expect(firstRun.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  expect(firstRun.events!.length).toBeLessThan(2_600);
+
+  // The continued journey still records, notifies and never re-decides.
+  await stack.send(delivery('psychometric_score.complete', uid, { now: now + 60, details: { calculated: { risk_band: 'E' } } }));
+  const after = await stack.waitForJourney(uid, (v) => v.counts.noticesSent === 1);
+  expect(after.decision?.outcome).toBe('APPROVE');
+  expect(los.forUid(uid, 'decision')).toHaveLength(1);
+  expect(los.forUid(uid, 'late_event')).toHaveLength(1);
+});
