@@ -3,9 +3,12 @@
  * reason, proof that no rejected request started a workflow, key rotation, Temporal outages and
  * graceful shutdown.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { sign } from '../src/begini/verifier';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { delivery, newUid, post, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
@@ -235,6 +238,32 @@ describe('delivery', () => {
   test('health and readiness', async () => {
     expect((await fetch(`${stack.receiver.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${stack.receiver.url}/readyz`)).json()).toEqual({ status: 'ready' });
+  });
+});
+
+describe('native HTTPS', () => {
+  test('with TLS_CERT_FILE and TLS_KEY_FILE the receiver serves HTTPS', async () => {
+    const cert = resolve(TEST_DATA_DIR, 'receiver-cert.pem');
+    const key = resolve(TEST_DATA_DIR, 'receiver-key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const tls = await startStack({ name: 'receiver-tls', worker: false, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
+    try {
+      expect(tls.webhookUrl.startsWith('https://')).toBe(true);
+      const id = uid();
+      const body = JSON.stringify(delivery('application.complete', id));
+      const status = await new Promise<number>((resolveStatus, reject) => {
+        const req = https.request(tls.webhookUrl, { method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/json', 'x-signature': sign(body, TEST_KEY) } }, (res) => {
+          res.resume();
+          resolveStatus(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(200);
+      expect(await tls.exists(id)).toBe(true);
+    } finally {
+      await tls.stop();
+    }
   });
 });
 
