@@ -75,6 +75,7 @@ const receiverEnvSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: intFrom(10_000),
+  OPERATOR_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   JOURNEY_REQUIRED_SCORES: z
     .string()
     .default('psychometric')
@@ -93,6 +94,7 @@ const workerEnvSchema = z.object({
   LOS_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOS_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOS_TIMEOUT_MS: intFrom(10_000),
+  WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('0.0.0.0:9464'),
 });
 
 export interface Deployment {
@@ -112,6 +114,8 @@ export interface ReceiverConfig {
   workflowIdPrefix: string;
   tls: { certFile: string; keyFile: string } | null;
   shutdownGraceMs: number;
+  /** Enables the /journeys API; absent means the API does not exist. */
+  operatorApiToken: string | null;
   deployments: Map<string, Deployment>;
   /** BEGINI_API_KEY: one key accepted for any integration id. */
   fallback: Deployment | null;
@@ -119,6 +123,8 @@ export interface ReceiverConfig {
 
 export interface WorkerConfig {
   taskQueue: string;
+  /** host:port of the worker's Prometheus endpoint (/metrics). */
+  metricsAddress: string;
   policyFile: string;
   handoff: { url: string; secret: string; timeoutMs: number } | null;
 }
@@ -173,6 +179,7 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
     workflowIdPrefix: e.WORKFLOW_ID_PREFIX,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    operatorApiToken: e.OPERATOR_API_TOKEN ?? null,
     deployments,
     fallback,
   };
@@ -200,6 +207,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   if (problems.length) throw new ConfigError(problems);
   return {
     taskQueue: e.TEMPORAL_TASK_QUEUE,
+    metricsAddress: e.WORKER_METRICS_ADDRESS,
     policyFile: e.POLICY_FILE,
     handoff:
       e.LOS_CALLBACK_URL && e.LOS_CALLBACK_SECRET

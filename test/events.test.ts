@@ -1,5 +1,5 @@
 import { KNOWN_EVENT_TYPES, MAX_UID_LENGTH, parseDelivery } from '../src/begini/events';
-import { delivery, type FixtureType } from './support/begini';
+import { delivery } from './support/begini';
 
 const ok = (json: unknown) => {
   const result = parseDelivery(json);
@@ -42,7 +42,7 @@ describe('envelope', () => {
 
 describe('event schemas', () => {
   test.each(KNOWN_EVENT_TYPES)('the %s fixture parses clean', (type) => {
-    const { event } = ok(delivery(type as FixtureType, 'u'));
+    const { event } = ok(delivery(type, 'u'));
     expect(event).toMatchObject({ type, recognised: true, malformed: false, issues: [] });
   });
 

@@ -58,7 +58,7 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
   setHandler(reviewUpdate, (request) => applyReview(journey, request, publish), {
     validator: (request) => {
       const check = checkReview(journey, request);
-      if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, 'InvalidReview');
+      if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
     },
   });
   publish();

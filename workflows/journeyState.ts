@@ -322,19 +322,23 @@ export function viewOf(state: JourneyState): JourneyView {
   };
 }
 
-export type ReviewCheck = { ok: true } | { ok: false; reason: string };
+/** The failure types a rejected review update carries. */
+export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'InvalidReview' } as const;
+
+export type ReviewCheck = { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
 
 export function checkReview(state: JourneyState, request: unknown): ReviewCheck {
-  if (state.phase !== 'in_review') return { ok: false, reason: `journey is not awaiting review (stage ${stageOf(state)})` };
-  if (!request || typeof request !== 'object') return { ok: false, reason: 'review must be an object' };
+  const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
+  if (state.phase !== 'in_review') {
+    return { ok: false, type: REVIEW_REJECTIONS.notInReview, reason: `journey is not awaiting review (stage ${stageOf(state)})` };
+  }
+  if (!request || typeof request !== 'object') return invalid('review must be an object');
   const { outcome, reviewer, note } = request as Record<string, unknown>;
-  if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return { ok: false, reason: 'outcome must be APPROVE or DECLINE' };
+  if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return invalid('outcome must be APPROVE or DECLINE');
   if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
-    return { ok: false, reason: 'reviewer must be a non-empty string of at most 200 characters' };
+    return invalid('reviewer must be a non-empty string of at most 200 characters');
   }
-  if (note !== undefined && (typeof note !== 'string' || note.length > 2000)) {
-    return { ok: false, reason: 'note must be a string of at most 2000 characters' };
-  }
+  if (note !== undefined && (typeof note !== 'string' || note.length > 2000)) return invalid('note must be a string of at most 2000 characters');
   return { ok: true };
 }
 

@@ -21,9 +21,10 @@ const RETENTION_DAYS = 30;
 
 async function main(): Promise<void> {
   const logger = createLogger('dev');
-  installRuntime(logger, { shutdownSignals: [] });
   mkdirSync(DATA_DIR, { recursive: true });
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { WORKER_METRICS_ADDRESS: '127.0.0.1:9464', ...process.env };
+  const workerConfig = loadWorkerConfig(env);
+  installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
 
   if (!env.BEGINI_API_KEY && !env.BEGINI_DEPLOYMENTS_FILE) {
     const keyFile = resolve(DATA_DIR, 'dev-api-key');
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   await connection.close();
 
   const { worker, connection: workerConnection } = await createJourneyWorker({
-    config: loadWorkerConfig(env),
+    config: workerConfig,
     temporal,
     logger: createLogger('worker'),
   });
@@ -64,12 +65,15 @@ async function main(): Promise<void> {
       'Begini × Temporal dev stack is up.',
       `  Receiver    ${webhookUrl}`,
       `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz · ${receiver.url}/metrics`,
+      `  Worker      http://${workerConfig.metricsAddress}/metrics`,
       `  Temporal    ${temporal.address} (namespace ${temporal.namespace}, retention ${RETENTION_DAYS}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
       '',
       'Send a signed sample delivery (a psychometric score, so the journey decides at once):',
       '',
       `  ${curlCommand(webhookUrl, sampleFile, sample, env.BEGINI_API_KEY ?? '<your BEGINI_API_KEY>')}`,
+      '',
+      'or simulate a whole journey as Begini would send it:  npm run simulate -- happy',
       '',
       'Press Ctrl-C to stop.',
       '',

@@ -6,7 +6,11 @@ import { verifySignature } from '../begini/verifier';
 import { deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { deliver } from './deliver';
+import { journeysApi } from './journeysApi';
 import type { ReceiverMetrics } from './metrics';
+import { Rejection } from './rejection';
+
+export { Rejection } from './rejection';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 
@@ -16,19 +20,6 @@ export interface ReceiverDeps {
   client: Client;
   logger: Logger;
   metrics: ReceiverMetrics;
-}
-
-/** Every non-200 answer: a stable reason code an integrator can act on, and a short message. */
-export class Rejection extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly detail = 'Rejected',
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
 }
 
 const SIGNATURE_MESSAGES = {
@@ -85,6 +76,10 @@ export function createReceiverApp(deps: ReceiverDeps) {
     },
   );
   app.use(webhook);
+  // Off unless a token is configured: never open by default.
+  if (config.operatorApiToken) {
+    app.use(journeysApi({ client, token: config.operatorApiToken, workflowIdPrefix: config.workflowIdPrefix }));
+  }
 
   async function handleDelivery(req: Request, res: Response): Promise<void> {
     const rawBody: Uint8Array = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -170,6 +165,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.set('x-request-id', res.locals.reqId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (req.path.startsWith('/journeys')) {
+        // The path holds a uid: log the route's shape only.
+        logger.info({ reqId: res.locals.reqId, method: req.method, api: 'journeys', status: res.statusCode, reason: res.locals.reason ?? 'none', ms: Math.round(seconds * 1000) }, 'operator api');
+        return;
+      }
       if (req.path !== WEBHOOK_PATH) return;
       const status = String(res.statusCode);
       const reason = (res.locals.reason as string | undefined) ?? 'none';

@@ -1,7 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** A registry per receiver, so several receivers in one process (tests) never share counts. */
-export function createReceiverMetrics() {
+/** Journeys that need a person, counted from Temporal visibility when /metrics is scraped. */
+export const ATTENTION_QUERIES = {
+  in_review: `BeginiStage = 'in_review' AND ExecutionStatus = 'Running'`,
+  handoff_failing: `BeginiHandoff = 'failing' AND ExecutionStatus = 'Running'`,
+  handoff_rejected: `BeginiHandoff = 'rejected' AND ExecutionStatus = 'Running'`,
+} as const;
+
+/**
+ * A registry per receiver, so several receivers in one process (tests) never share counts.
+ * `countJourneys` answers a visibility count; on failure the gauge keeps its last value.
+ */
+export function createReceiverMetrics(countJourneys?: (query: string) => Promise<number>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -23,6 +33,24 @@ export function createReceiverMetrics() {
       name: 'begini_temporal_calls_in_flight',
       help: 'signalWithStart calls awaiting Temporal',
       registers: [registry],
+    }),
+    journeys: new Gauge({
+      name: 'begini_journeys_needing_attention',
+      help: 'Running journeys in review or with a failing or rejected LOS hand-off (visibility count at scrape)',
+      labelNames: ['condition'] as const,
+      registers: [registry],
+      async collect() {
+        if (!countJourneys) return;
+        await Promise.all(
+          Object.entries(ATTENTION_QUERIES).map(async ([condition, query]) => {
+            try {
+              this.set({ condition }, await countJourneys(query));
+            } catch {
+              // Temporal unreachable: keep the last value; readiness reports the outage.
+            }
+          }),
+        );
+      },
     }),
     deliveriesByKey: new Counter({
       name: 'begini_deliveries_by_key_total',

@@ -26,7 +26,9 @@ export async function startReceiver(
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
   const connection = Connection.lazy({ ...temporal.connectionOptions, connectTimeout: config.ackTimeoutMs });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const app = createReceiverApp({ config, connection, client, logger, metrics: createReceiverMetrics() });
+  const countJourneys = async (query: string) =>
+    Number((await connection.withDeadline(Date.now() + 2_000, () => client.workflow.count(query))).count);
+  const app = createReceiverApp({ config, connection, client, logger, metrics: createReceiverMetrics(countJourneys) });
   const server = config.tls
     ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
     : http.createServer(app);

@@ -6,9 +6,9 @@ import { createJourneyWorker, installRuntime } from './worker';
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
-  installRuntime(logger);
   try {
     const config = loadWorkerConfig(process.env, { requireHandoff: true });
+    installRuntime(logger, { metricsAddress: config.metricsAddress });
     const { worker, connection } = await createJourneyWorker({ config, temporal: temporalSettings(), logger });
     // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
     await worker.run();

@@ -5,9 +5,14 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
  * change at INFO). `shutdownSignals: []` where the caller orders shutdown itself (the dev stack
  * stops the receiver before the worker).
  */
-export function installRuntime(logger: Logger, options: { shutdownSignals?: NodeJS.Signals[] } = {}): void {
+export function installRuntime(logger: Logger, options: { shutdownSignals?: NodeJS.Signals[]; metricsAddress?: string | null } = {}): void {
   const sdk = sdkLogger(logger.child({ component: 'temporal-sdk' }));
-  Runtime.install(options.shutdownSignals ? { logger: sdk, shutdownSignals: options.shutdownSignals } : { logger: sdk });
+  Runtime.install({
+    logger: sdk,
+    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
+    // The SDK's own Prometheus exporter: workflow/activity task latencies, failures, poll health.
+    ...(options.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress } } } } : {}),
+  });
 }
 import { createActivities } from '../../activities';
 import { loadPolicy } from '../../activities/policy';

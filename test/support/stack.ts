@@ -18,6 +18,7 @@ import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_KEY, type PostOptions } from './begini';
 import { LOS_SECRET, type Los } from './los';
 import { TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
+import { freePort } from './ports';
 
 export interface StackOptions {
   name: string;
@@ -49,13 +50,17 @@ export const HISTORY_FIXTURES = resolve(__dirname, '..', 'fixtures', 'histories'
 
 let stacks = 0;
 let runtimeInstalled = false;
+/** The worker runtime's Prometheus endpoint, shared by every worker in this process. */
+export let workerMetricsUrl = '';
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const address = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run through jest (globalSetup starts the dev server)');
   if (!runtimeInstalled) {
     const sdkLog = createWriteStream(resolve(TEST_LOG_DIR, `temporal-sdk-${process.pid}.log`), { flags: 'a' });
-    installRuntime(createLogger('sdk', 'info', sdkLog), { shutdownSignals: [] });
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
+    installRuntime(createLogger('sdk', 'info', sdkLog), { shutdownSignals: [], metricsAddress });
+    workerMetricsUrl = `http://${metricsAddress}/metrics`;
     runtimeInstalled = true;
   }
   const taskQueue = `test-${options.name}-${process.pid}-${++stacks}`;

@@ -1,0 +1,58 @@
+/** Sends a delivery as Begini does: the exact bytes, HMAC-SHA512 hex in X-Signature, and a retry
+ * with backoff on anything but 200. */
+import { sign } from '../begini/verifier';
+
+export type Signing = 'valid' | 'missing' | 'malformed' | 'other-key' | 'wrong-environment';
+
+export interface SendOptions {
+  url: string;
+  key: string;
+  /** The key of the other environment (a Test key sent to Production, or the reverse). */
+  otherEnvironmentKey: string;
+  malformedSignature: string;
+  retries: number;
+  backoffMs: number;
+}
+
+export interface SendResult {
+  status: number;
+  body: string;
+  attempts: number;
+  ms: number;
+}
+
+export async function send(raw: string, signing: Signing, options: SendOptions): Promise<SendResult> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const signature = signatureFor(raw, signing, options);
+  if (signature !== null) headers['x-signature'] = signature;
+  const started = Date.now();
+  let attempts = 0;
+  let last: { status: number; body: string } = { status: 0, body: '' };
+  while (attempts <= options.retries) {
+    attempts++;
+    try {
+      const response = await fetch(options.url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(10_000) });
+      last = { status: response.status, body: await response.text() };
+    } catch (err) {
+      last = { status: 0, body: (err as Error).message };
+    }
+    if (last.status === 200) break;
+    if (attempts <= options.retries) await new Promise((r) => setTimeout(r, options.backoffMs * 2 ** (attempts - 1)));
+  }
+  return { ...last, attempts, ms: Date.now() - started };
+}
+
+function signatureFor(raw: string, signing: Signing, options: SendOptions): string | null {
+  switch (signing) {
+    case 'valid':
+      return sign(raw, options.key);
+    case 'missing':
+      return null;
+    case 'malformed':
+      return options.malformedSignature;
+    case 'other-key':
+      return sign(raw, `not-${options.key}`);
+    case 'wrong-environment':
+      return sign(raw, options.otherEnvironmentKey);
+  }
+}
