@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
 import type { SigningKey } from './begini/verifier';
+import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
 
 type Env = Record<string, string | undefined>;
 
@@ -61,7 +62,21 @@ const deploymentsFileSchema = z.strictObject({
 
 const intFrom = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
+/** Payload encryption is not optional: history would otherwise hold credit data in plaintext. */
+const codecKeys = z
+  .string({ error: 'is required: credit data in Temporal is encrypted (id:base64key[,id:base64key]; generate a key with openssl rand -base64 32)' })
+  .transform((spec, ctx) => {
+    try {
+      return parseCodecKeys(spec);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.custom<CodecKey>()).min(1, 'needs at least one key'));
+
 const receiverEnvSchema = z.object({
+  PAYLOAD_CODEC_KEYS: codecKeys,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   BEGINI_API_KEY: z.string().min(1).optional(),
@@ -89,6 +104,7 @@ const receiverEnvSchema = z.object({
 });
 
 const workerEnvSchema = z.object({
+  PAYLOAD_CODEC_KEYS: codecKeys,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   POLICY_FILE: z.string().min(1).default('activities/default-policy.yaml'),
   LOS_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -96,6 +112,33 @@ const workerEnvSchema = z.object({
   LOS_TIMEOUT_MS: intFrom(10_000),
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('0.0.0.0:9464'),
 });
+
+const codecServerEnvSchema = z.object({
+  PAYLOAD_CODEC_KEYS: codecKeys,
+  CODEC_AUTH_TOKEN: z.string({ error: 'is required: the codec endpoint decrypts, so it is never open' }).min(24, 'must be at least 24 characters'),
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  CODEC_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8088),
+});
+
+export interface CodecServerConfig {
+  codecKeys: CodecKey[];
+  token: string;
+  corsOrigins: string[];
+  host: string;
+  port: number;
+}
+
+export function loadCodecServerConfig(rawEnv: Env = process.env): CodecServerConfig {
+  const parsed = codecServerEnvSchema.safeParse(withoutEmpty(rawEnv));
+  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
+  const e = parsed.data;
+  return { codecKeys: e.PAYLOAD_CODEC_KEYS, token: e.CODEC_AUTH_TOKEN, corsOrigins: e.CODEC_CORS_ORIGINS, host: e.CODEC_HOST, port: e.CODEC_PORT };
+}
 
 export interface Deployment {
   integrationId: string;
@@ -105,6 +148,7 @@ export interface Deployment {
 }
 
 export interface ReceiverConfig {
+  codecKeys: CodecKey[];
   port: number;
   host: string;
   maxBodyBytes: number;
@@ -122,6 +166,7 @@ export interface ReceiverConfig {
 }
 
 export interface WorkerConfig {
+  codecKeys: CodecKey[];
   taskQueue: string;
   /** host:port of the worker's Prometheus endpoint (/metrics). */
   metricsAddress: string;
@@ -170,6 +215,7 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   if (problems.length) throw new ConfigError(problems);
 
   return {
+    codecKeys: e.PAYLOAD_CODEC_KEYS,
     port: e.PORT,
     host: e.HOST,
     maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
@@ -206,6 +252,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   }
   if (problems.length) throw new ConfigError(problems);
   return {
+    codecKeys: e.PAYLOAD_CODEC_KEYS,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     policyFile: e.POLICY_FILE,

@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, deploymentFor, loadReceiverConfig, loadWorkerConfig } from '../src/config';
+import { TEST_CODEC_KEYS } from './support/begini';
 import { TEST_DATA_DIR } from './support/paths';
+
+const CODEC = { PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS };
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -15,11 +18,17 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe('receiver configuration', () => {
   test('fails closed: no key configured means no receiver', () => {
-    expect(problemsOf(() => loadReceiverConfig({})).join()).toContain('no Begini API key configured');
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC })).join()).toContain('no Begini API key configured');
+  });
+
+  test('fails closed: no payload encryption keys means no receiver and no worker', () => {
+    expect(problemsOf(() => loadReceiverConfig({ BEGINI_API_KEY: 'k' })).join()).toContain('PAYLOAD_CODEC_KEYS');
+    expect(problemsOf(() => loadWorkerConfig({})).join()).toContain('PAYLOAD_CODEC_KEYS');
+    expect(problemsOf(() => loadReceiverConfig({ BEGINI_API_KEY: 'k', PAYLOAD_CODEC_KEYS: 'k1:dG9vIHNob3J0' })).join()).toContain('32 bytes');
   });
 
   test('defaults', () => {
-    const config = loadReceiverConfig({ BEGINI_API_KEY: 'k' });
+    const config = loadReceiverConfig({ BEGINI_API_KEY: 'k', ...CODEC });
     expect(config).toMatchObject({ port: 3000, maxBodyBytes: 262_144, ackTimeoutMs: 5_000, workflowIdPrefix: '', taskQueue: 'begini-journeys', tls: null });
     expect(config.fallback?.journey).toEqual({
       requiredScores: ['psychometric'],
@@ -33,7 +42,7 @@ describe('receiver configuration', () => {
 
   test('every bad setting is listed in one error', () => {
     const problems = problemsOf(() =>
-      loadReceiverConfig({ BEGINI_API_KEY: 'k', PORT: 'eighty', JOURNEY_EXPIRY: 'tomorrow', BEGINI_ENVIRONMENT: 'staging' }),
+      loadReceiverConfig({ ...CODEC, BEGINI_API_KEY: 'k', PORT: 'eighty', JOURNEY_EXPIRY: 'tomorrow', BEGINI_ENVIRONMENT: 'staging' }),
     );
     expect(problems.join('\n')).toMatch(/PORT/);
     expect(problems.join('\n')).toMatch(/JOURNEY_EXPIRY/);
@@ -41,7 +50,7 @@ describe('receiver configuration', () => {
   });
 
   test('TLS files go together', () => {
-    expect(problemsOf(() => loadReceiverConfig({ BEGINI_API_KEY: 'k', TLS_CERT_FILE: '/x' })).join()).toContain('TLS_KEY_FILE');
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_API_KEY: 'k', TLS_CERT_FILE: '/x' })).join()).toContain('TLS_KEY_FILE');
   });
 
   test('a deployments file maps integrations to environments, rotating keys and journey settings', () => {
@@ -58,7 +67,7 @@ describe('receiver configuration', () => {
         '    journey: { requiredScores: [psychometric, android], scoreGrace: 10m }',
       ].join('\n'),
     );
-    const config = loadReceiverConfig({ BEGINI_DEPLOYMENTS_FILE: file, OLD_KEY: 'from-env-old' });
+    const config = loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: file, OLD_KEY: 'from-env-old' });
     const prod = deploymentFor(config, 'prod-1')!;
     expect(prod.environment).toBe('production');
     expect(prod.keys).toEqual([
@@ -68,18 +77,18 @@ describe('receiver configuration', () => {
     expect(prod.journey).toMatchObject({ requiredScores: ['psychometric', 'android'], scoreGraceMs: 600_000, expiryMs: 48 * 3_600_000 });
     expect(deploymentFor(config, 'someone-else')).toBeNull();
 
-    expect(problemsOf(() => loadReceiverConfig({ BEGINI_DEPLOYMENTS_FILE: file })).join()).toContain('OLD_KEY, which is not set');
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: file })).join()).toContain('OLD_KEY, which is not set');
   });
 });
 
 describe('worker configuration', () => {
   test('the production entry point refuses to run without a LOS to hand decisions to', () => {
-    expect(problemsOf(() => loadWorkerConfig({}, { requireHandoff: true })).join()).toContain('LOS_CALLBACK_URL');
-    expect(loadWorkerConfig({}).handoff).toBeNull();
+    expect(problemsOf(() => loadWorkerConfig({ ...CODEC }, { requireHandoff: true })).join()).toContain('LOS_CALLBACK_URL');
+    expect(loadWorkerConfig({ ...CODEC }).handoff).toBeNull();
   });
 
   test('a callback URL needs a signing secret', () => {
-    expect(problemsOf(() => loadWorkerConfig({ LOS_CALLBACK_URL: 'https://los.example/decisions' })).join()).toContain('LOS_CALLBACK_SECRET');
-    expect(problemsOf(() => loadWorkerConfig({ LOS_CALLBACK_URL: 'ftp://x', LOS_CALLBACK_SECRET: 'x'.repeat(16) })).join()).toContain('LOS_CALLBACK_URL');
+    expect(problemsOf(() => loadWorkerConfig({ ...CODEC, LOS_CALLBACK_URL: 'https://los.example/decisions' })).join()).toContain('LOS_CALLBACK_SECRET');
+    expect(problemsOf(() => loadWorkerConfig({ ...CODEC, LOS_CALLBACK_URL: 'ftp://x', LOS_CALLBACK_SECRET: 'x'.repeat(16) })).join()).toContain('LOS_CALLBACK_URL');
   });
 });

@@ -23,11 +23,14 @@ function compose(dir: string, ...args: string[]): string {
 }
 
 test('docker-compose.yml is valid with the variables of .env.example filled in', () => {
-  const example = readFileSync(resolve(ROOT, '.env.example'), 'utf8').replace(/^POSTGRES_PASSWORD=$/m, 'POSTGRES_PASSWORD=only-for-validation');
+  const example = readFileSync(resolve(ROOT, '.env.example'), 'utf8')
+    .replace(/^POSTGRES_PASSWORD=$/m, 'POSTGRES_PASSWORD=only-for-validation')
+    .replace(/^CODEC_AUTH_TOKEN=$/m, 'CODEC_AUTH_TOKEN=only-for-validation-0123456789');
   const dir = composeProject(example);
   compose(dir, 'config', '-q');
   const config = parseYaml(compose(dir, 'config')) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
-  expect(Object.keys(config.services).sort()).toEqual(['postgresql', 'receiver', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+  expect(Object.keys(config.services).sort()).toEqual(['codec', 'postgresql', 'receiver', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+  expect(String((config.services['temporal-ui']!.environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT)).toMatch(/^http:\/\/localhost:8088\/codec\//);
   // Scalable: no fixed name and no host port on the worker.
   expect(config.services.worker!.container_name).toBeUndefined();
   expect(config.services.worker!.ports).toBeUndefined();
@@ -38,13 +41,13 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
 });
 
 test('docker-compose.yml refuses to run without a database password', () => {
-  const dir = composeProject('BEGINI_API_KEY=x\n');
+  const dir = composeProject('BEGINI_API_KEY=x\nCODEC_AUTH_TOKEN=only-for-validation-0123456789\n');
   expect(() => compose(dir, 'config', '-q')).toThrow(/POSTGRES_PASSWORD/);
 });
 
 test('.env.example holds no secret values', () => {
   const lines = readFileSync(resolve(ROOT, '.env.example'), 'utf8').split('\n');
-  for (const name of ['POSTGRES_PASSWORD', 'BEGINI_API_KEY', 'LOS_CALLBACK_SECRET', 'OPERATOR_API_TOKEN']) {
+  for (const name of ['POSTGRES_PASSWORD', 'BEGINI_API_KEY', 'LOS_CALLBACK_SECRET', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS', 'CODEC_AUTH_TOKEN']) {
     expect(lines).toContain(`${name}=`);
   }
 });

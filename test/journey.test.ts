@@ -79,7 +79,7 @@ describe('journey', () => {
     await stack.send(delivery('application.complete', uid));
     const view = await stack.waitForJourney(uid, (v) => decided(v) && v.counts.deliveries === 2);
     expect(view.decision?.outcome).toBe('APPROVE');
-    expect(view.events.find((e) => e.type === 'application.complete')?.late).toBe(true);
+    expect(view.events.map((e) => e.type)).toEqual(['psychometric_score.complete', 'application.complete']);
     expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
     await stack.recordHistory(uid, 'score-before-complete');
   });

@@ -8,7 +8,8 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { journeyQuery } from '../workflows/definitions';
-import { delivery, newUid, post, TEST_KEY } from './support/begini';
+import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
+import { delivery, newUid, post, TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
 import { LOS_SECRET, startLos, type Los } from './support/los';
 import { TEST_DATA_DIR } from './support/paths';
 import { freePort } from './support/ports';
@@ -50,15 +51,25 @@ function exitCode(child: ChildProcess): Promise<number | null> {
 }
 
 test('the receiver refuses to start without a Begini key', async () => {
-  const child = run('dist/src/receiver/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS! });
+  const child = run('dist/src/receiver/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   expect(await exitCode(child)).toBe(78);
   expect(output).toContain('no Begini API key configured');
 });
 
+test('both refuse to start without payload encryption keys', async () => {
+  for (const entry of ['dist/src/receiver/main.js', 'dist/src/worker/main.js']) {
+    const child = run(entry, { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, BEGINI_API_KEY: TEST_KEY, LOS_CALLBACK_URL: 'http://127.0.0.1:1/x', LOS_CALLBACK_SECRET: LOS_SECRET });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    expect(await exitCode(child)).toBe(78);
+    expect(output).toContain('PAYLOAD_CODEC_KEYS');
+  }
+});
+
 test('the worker refuses to start without somewhere to send decisions', async () => {
-  const child = run('dist/src/worker/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS! });
+  const child = run('dist/src/worker/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   expect(await exitCode(child)).toBe(78);
@@ -68,7 +79,7 @@ test('the worker refuses to start without somewhere to send decisions', async ()
 test('receiver and worker from the built image decide a journey end to end', async () => {
   const port = await freePort();
   const taskQueue = `production-${process.pid}`;
-  const common = { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn' };
+  const common = { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn', PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS };
   run('dist/src/worker/main.js', { ...common, LOS_CALLBACK_URL: los.url, LOS_CALLBACK_SECRET: LOS_SECRET, WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}` });
   run('dist/src/receiver/main.js', { ...common, BEGINI_API_KEY: TEST_KEY, PORT: String(port), HOST: '127.0.0.1' });
 
@@ -85,7 +96,8 @@ test('receiver and worker from the built image decide a journey end to end', asy
   expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   try {
-    const view = await new Client({ connection }).workflow.getHandle(uid).query(journeyQuery);
+    const dataConverter = { payloadCodecs: [new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS))] };
+    const view = await new Client({ connection, dataConverter }).workflow.getHandle(uid).query(journeyQuery);
     expect(view).toMatchObject({ stage: 'decided', handoff: { status: 'delivered' } });
   } finally {
     await connection.close();

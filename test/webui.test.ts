@@ -10,20 +10,35 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { runScenario } from '../src/simulator/run';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { registerSearchAttributes } from '../src/temporal/namespace';
-import { TEST_KEY } from './support/begini';
+import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
+import { startCodecServer } from '../src/codec/server';
+import { createLogger } from '../src/logger';
+import { TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
 import { freePort } from './support/ports';
 import { startStack, type Stack } from './support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = resolve(__dirname, '..', 'test-results', 'screenshots');
 
+const CODEC_TOKEN = 'webui-codec-token-5d2a9c1e7f30';
 let server: DevServer;
+let codec: { url: string; close(): Promise<void> };
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  server = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: null });
+  const uiPort = await freePort();
+  // Payloads are encrypted: the UI shows them only through the codec endpoint, as in `npm run dev`.
+  codec = await startCodecServer({
+    codec: new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS)),
+    token: CODEC_TOKEN,
+    corsOrigins: [`http://127.0.0.1:${uiPort}`],
+    logger: createLogger('codec', 'silent'),
+    host: '127.0.0.1',
+    port: 0,
+  });
+  server = await startDevServer({ port: await freePort(), uiPort, dbFile: null, extraArgs: ['--ui-codec-endpoint', `${codec.url}/codec/${CODEC_TOKEN}`] });
   const connection = await Connection.connect({ address: server.address });
   await registerSearchAttributes(connection, 'default');
   await connection.close();
@@ -39,6 +54,7 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
   await server?.stop();
+  await codec?.close();
 });
 
 /** Polls `read` until `ok` holds, returning the last value read either way. */
@@ -58,7 +74,7 @@ async function textOfAllFrames(page: Page): Promise<string> {
   return texts.join('\n');
 }
 
-test('an operator finds a simulated uid in the Web UI and sees its decision and summary', async () => {
+test('an operator finds a simulated uid in the Web UI and sees its decision and summary, decrypted', async () => {
   const summary = await runScenario('happy', { url: stack.webhookUrl, key: TEST_KEY });
   const uid = summary.uids[0]!;
   await stack.waitForJourney(uid, (v) => v.stage === 'decided');

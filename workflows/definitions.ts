@@ -91,7 +91,8 @@ export const journeyQuery = defineQuery<JourneyView>('journey');
 export const reviewUpdate = defineUpdate<Decision, [ReviewRequest]>('review');
 
 /**
- * Coarse, non-identifying facts only: search attributes are stored unencrypted and indexed.
+ * Coarse, non-identifying facts only: search attributes are stored unencrypted and indexed, and no
+ * payload codec ever sees them. So a risk band, never a score.
  * Within the SQLite dev server's limits (10 Keyword, 3 of each other type).
  */
 export const searchAttributes = {
@@ -104,6 +105,5 @@ export const searchAttributes = {
   lastEventType: defineSearchAttributeKey('BeginiLastEventType', SearchAttributeType.KEYWORD),
   handoff: defineSearchAttributeKey('BeginiHandoff', SearchAttributeType.KEYWORD),
   flags: defineSearchAttributeKey('BeginiFlags', SearchAttributeType.KEYWORD_LIST),
-  score: defineSearchAttributeKey('BeginiScore', SearchAttributeType.INT),
   reviewSince: defineSearchAttributeKey('BeginiReviewSince', SearchAttributeType.DATETIME),
 } as const;

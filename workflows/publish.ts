@@ -28,7 +28,6 @@ export function publisher(journey: JourneyState): () => void {
       { key: sa.lastEventType, value: journey.lastEventType },
       { key: sa.decision, value: journey.decision?.outcome ?? null },
       { key: sa.riskBand, value: primary?.riskBand ?? null },
-      { key: sa.score, value: primary?.score ?? null },
       { key: sa.scoreConfidence, value: primary?.scoreConfidence ?? null },
       { key: sa.platform, value: primary?.platform ?? null },
       { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },

@@ -3,10 +3,13 @@
  * points elsewhere) persisted under .data/, the search attributes and retention, the worker and
  * the receiver, with a signed sample delivery ready to paste.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ConfigError, loadReceiverConfig, loadWorkerConfig } from '../config';
+import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
+import { startCodecServer } from '../codec/server';
+import { ConfigError, loadCodecServerConfig, loadReceiverConfig, loadWorkerConfig } from '../config';
 import { createLogger } from '../logger';
 import { WEBHOOK_PATH } from '../receiver/app';
 import { startReceiver } from '../receiver/server';
@@ -23,20 +26,28 @@ async function main(): Promise<void> {
   const logger = createLogger('dev');
   mkdirSync(DATA_DIR, { recursive: true });
   const env: NodeJS.ProcessEnv = { WORKER_METRICS_ADDRESS: '127.0.0.1:9464', ...process.env };
-  const workerConfig = loadWorkerConfig(env);
-  installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
-
   if (!env.BEGINI_API_KEY && !env.BEGINI_DEPLOYMENTS_FILE) {
-    const keyFile = resolve(DATA_DIR, 'dev-api-key');
-    if (!existsSync(keyFile)) writeFileSync(keyFile, generateDevKey(), { mode: 0o600 });
-    env.BEGINI_API_KEY = readFileSync(keyFile, 'utf8').trim();
+    env.BEGINI_API_KEY = devSecret('dev-api-key', generateDevKey);
     console.log(`\nNo BEGINI_API_KEY set: using a local dev key kept in .data/dev-api-key\n  ${env.BEGINI_API_KEY}\n`);
   }
+  env.PAYLOAD_CODEC_KEYS ??= devSecret('dev-codec-keys', generateCodecKeySpec);
+  const workerConfig = loadWorkerConfig(env);
+  installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
+  const codecToken = env.CODEC_AUTH_TOKEN ?? devSecret('dev-codec-token', () => randomBytes(24).toString('hex'));
+  const codecConfig = loadCodecServerConfig({ ...env, CODEC_AUTH_TOKEN: codecToken, CODEC_CORS_ORIGINS: 'http://127.0.0.1:8233,http://localhost:8233' });
+  const codecServer = await startCodecServer({ ...codecConfig, codec: new AesGcmCodec(codecConfig.codecKeys), logger: createLogger('codec') });
+  // The UI cannot send headers to a codec endpoint, so it gets the token in the path.
+  const uiCodecEndpoint = `${codecServer.url}/codec/${codecToken}`;
 
   let devServer: DevServer | null = null;
   if (!env.TEMPORAL_ADDRESS) {
     console.log('Starting the Temporal dev server (data in .data/temporal.db) …');
-    devServer = await startDevServer({ port: 7233, uiPort: 8233, dbFile: resolve(DATA_DIR, 'temporal.db') });
+    devServer = await startDevServer({
+      port: 7233,
+      uiPort: 8233,
+      dbFile: resolve(DATA_DIR, 'temporal.db'),
+      extraArgs: ['--ui-codec-endpoint', uiCodecEndpoint],
+    });
     env.TEMPORAL_ADDRESS = devServer.address;
   }
   const temporal = temporalSettings(env);
@@ -68,6 +79,7 @@ async function main(): Promise<void> {
       `  Worker      http://${workerConfig.metricsAddress}/metrics`,
       `  Temporal    ${temporal.address} (namespace ${temporal.namespace}, retention ${RETENTION_DAYS}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
+      `  Codec       ${codecServer.url}/codec (payloads in Temporal are AES-256-GCM encrypted; token in .data/dev-codec-token)`,
       '',
       'Send a signed sample delivery (a psychometric score, so the journey decides at once):',
       '',
@@ -90,6 +102,7 @@ async function main(): Promise<void> {
     await workerRun;
     await workerConnection.close();
     await devServer?.stop();
+    await codecServer.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -98,6 +111,13 @@ async function main(): Promise<void> {
     logger.fatal({ err: (err as Error).message }, 'worker failed');
     await stop('worker failure');
   });
+}
+
+/** A secret for local use only, generated once and kept under .data/ (git-ignored). */
+function devSecret(name: string, generate: () => string): string {
+  const file = resolve(DATA_DIR, name);
+  if (!existsSync(file)) writeFileSync(file, generate(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 main().catch((err: unknown) => {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { AesGcmCodec } from '../codec/aesGcm';
 import type { ReceiverConfig } from '../config';
 import type { Logger } from '../logger';
 import { temporalSettings, type TemporalSettings } from '../temporal/connection';
@@ -25,7 +26,7 @@ export async function startReceiver(
 ): Promise<RunningReceiver> {
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
   const connection = Connection.lazy({ ...temporal.connectionOptions, connectTimeout: config.ackTimeoutMs });
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [new AesGcmCodec(config.codecKeys)] } });
   const countJourneys = async (query: string) =>
     Number((await connection.withDeadline(Date.now() + 2_000, () => client.workflow.count(query))).count);
   const app = createReceiverApp({ config, connection, client, logger, metrics: createReceiverMetrics(countJourneys) });

@@ -16,6 +16,7 @@ export function installRuntime(logger: Logger, options: { shutdownSignals?: Node
 }
 import { createActivities } from '../../activities';
 import { loadPolicy } from '../../activities/policy';
+import { AesGcmCodec } from '../codec/aesGcm';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { TemporalSettings } from '../temporal/connection';
@@ -41,6 +42,7 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     taskQueue: config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ policy, handoff: config.handoff, logger }),
+    dataConverter: { payloadCodecs: [new AesGcmCodec(config.codecKeys)] },
   });
   logger.info({ taskQueue: config.taskQueue, policyVersion: policy.version, handoff: config.handoff ? 'LOS callback' : 'log only' }, 'worker ready');
   return { worker, connection };

@@ -6,6 +6,9 @@ export { delivery, DEFAULT_INTEGRATION as TEST_INTEGRATION } from '../../src/sim
 
 export const TEST_KEY = 'test-begini-api-key-0f3c9a7e5d1b';
 
+/** Fixed, test-only payload keys: recorded (encrypted) histories must stay decodable for replay. */
+export const TEST_CODEC_KEYS = `test-2026-11:${Buffer.alloc(32, 7).toString('base64')}`;
+
 export function newUid(prefix = 'APP'): string {
   return `${prefix}-${randomUUID()}`;
 }

@@ -15,7 +15,7 @@ import { temporalSettings } from '../../src/temporal/connection';
 import { ensureTemporalCli } from '../../src/temporal/devServer';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
-import { post, TEST_KEY, type PostOptions } from './begini';
+import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
 import { LOS_SECRET, type Los } from './los';
 import { TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
 import { freePort } from './ports';
@@ -69,6 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: taskQueue,
     BEGINI_API_KEY: TEST_KEY,
+    PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS,
     PORT: '0',
     HOST: '127.0.0.1',
     JOURNEY_HANDOFF_RETRY_INITIAL: '100ms',
