@@ -1,20 +1,11 @@
-import { ConfigError, loadReceiverConfig } from '../config';
+import { loadReceiverConfig } from '../config';
 import { createLogger } from '../logger';
+import { configOrExit } from '../startup';
 import { startReceiver } from './server';
 
 async function main(): Promise<void> {
   const logger = createLogger('receiver');
-  let config;
-  try {
-    config = loadReceiverConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      logger.fatal({ problems: err.problems }, 'refusing to start: invalid configuration');
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
-  const receiver = await startReceiver(config, logger);
+  const receiver = await startReceiver(configOrExit(() => loadReceiverConfig(), logger), logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');

@@ -1,25 +1,20 @@
-import { ConfigError, loadWorkerConfig } from '../config';
+import { loadPolicy } from '../../activities/policy';
+import { loadWorkerConfig } from '../config';
 import { createLogger } from '../logger';
-import { PolicyConfigError } from '../../activities/policy';
+import { configOrExit } from '../startup';
 import { temporalSettings } from '../temporal/connection';
 import { createJourneyWorker, installRuntime } from './worker';
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
-  try {
-    const config = loadWorkerConfig(process.env, { requireHandoff: true });
-    installRuntime(logger, { metricsAddress: config.metricsAddress });
-    const { worker, connection } = await createJourneyWorker({ config, temporal: temporalSettings(), logger });
-    // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
-    await worker.run();
-    await connection.close();
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof PolicyConfigError) {
-      logger.fatal({ problems: err.problems }, 'refusing to start: invalid configuration');
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
+  const config = configOrExit(() => loadWorkerConfig(process.env, { requireHandoff: true }), logger);
+  // Checked before connecting: a bad policy stops the worker at once, with every problem listed.
+  configOrExit(() => loadPolicy(config.policyFile), logger);
+  installRuntime(logger, { metricsAddress: config.metricsAddress });
+  const { worker, connection } = await createJourneyWorker({ config, temporal: temporalSettings(), logger });
+  // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
+  await worker.run();
+  await connection.close();
 }
 
 void main().catch((err: unknown) => {
