@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
+import getRawBody from 'raw-body';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature } from '../begini/verifier';
@@ -65,11 +66,16 @@ export function createReceiverApp(deps: ReceiverDeps) {
       }
       next();
     },
-    // Reads at most the limit, then stops; the HMAC must see the bytes exactly as sent, so no inflate.
-    express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false }),
     async (req: Request, res: Response, next: NextFunction) => {
       try {
-        await handleDelivery(req, res);
+        // The HMAC must see the bytes exactly as sent, so nothing is inflated.
+        const encoding = req.headers['content-encoding'];
+        if (encoding && encoding !== 'identity') {
+          throw new Rejection(415, 'unsupported_encoding', 'Content-Encoding is not supported; send the body as is', 'Unsupported Media Type');
+        }
+        // raw-body stops reading the moment the limit is passed (or at once, if Content-Length says so).
+        const rawBody = await getRawBody(req, { limit: config.maxBodyBytes, length: req.headers['content-length'] });
+        await handleDelivery(rawBody, req, res);
       } catch (err) {
         next(err);
       }
@@ -81,8 +87,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
     app.use(journeysApi({ client, token: config.operatorApiToken, workflowIdPrefix: config.workflowIdPrefix }));
   }
 
-  async function handleDelivery(req: Request, res: Response): Promise<void> {
-    const rawBody: Uint8Array = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  async function handleDelivery(rawBody: Buffer, req: Request, res: Response): Promise<void> {
     const receivedAt = new Date();
 
     let json: unknown;
@@ -142,7 +147,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.status(200).json({ status: 'accepted' });
   }
 
-  const rejectionHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  const rejectionHandler: ErrorRequestHandler = (err, req, res, _next) => {
     const rejection =
       err instanceof Rejection
         ? err
@@ -151,6 +156,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
       logger.error({ reqId: res.locals.reqId, err: { name: err?.name, message: err?.message } }, 'unexpected error');
     }
     res.locals.reason = rejection.reason;
+    if (rejection.status === 413) {
+      // The rest of the body is never read; the connection cannot be reused.
+      res.set('connection', 'close');
+      res.once('finish', () => req.destroy());
+    }
     res.set(rejection.headers).status(rejection.status).json({ detail: rejection.detail, reason: rejection.reason, message: rejection.message });
   };
 
@@ -205,8 +215,6 @@ function bodyParserRejection(err: unknown): Rejection | undefined {
   switch (type) {
     case 'entity.too.large':
       return new Rejection(413, 'payload_too_large', 'body exceeds the configured limit', 'Payload Too Large');
-    case 'encoding.unsupported':
-      return new Rejection(415, 'unsupported_encoding', 'Content-Encoding is not supported; send the body as is', 'Unsupported Media Type');
     case 'request.aborted':
     case 'request.size.invalid':
       return new Rejection(400, 'incomplete_body', 'the body ended before its declared length', 'Bad Request');

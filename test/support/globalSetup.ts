@@ -3,6 +3,7 @@
  * its search attributes registered, and the workflow code bundled once for every test's worker.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../src/temporal/devServer';
@@ -13,6 +14,7 @@ import { freePort } from './ports';
 export default async function globalSetup(): Promise<void> {
   mkdirSync(TEST_DATA_DIR, { recursive: true });
   rmSync(TEST_LOG_DIR, { recursive: true, force: true });
+  rmSync(resolve(TEST_LOG_DIR, '..', 'property-cases.log'), { force: true });
   mkdirSync(TEST_LOG_DIR, { recursive: true });
   const server = await startDevServer({ port: await freePort(), uiPort: null, dbFile: null });
   (globalThis as Record<string, unknown>).__temporalDevServer = server;
