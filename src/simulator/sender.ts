@@ -12,12 +12,17 @@ export interface SendOptions {
   malformedSignature: string;
   retries: number;
   backoffMs: number;
+  /** Cap on the doubling backoff. */
+  maxBackoffMs?: number;
 }
 
 export interface SendResult {
+  /** The last answer (0: no answer at all). */
   status: number;
   body: string;
   attempts: number;
+  /** Every answer, in order, retries included. */
+  statuses: number[];
   ms: number;
 }
 
@@ -27,6 +32,7 @@ export async function send(raw: string, signing: Signing, options: SendOptions):
   if (signature !== null) headers['x-signature'] = signature;
   const started = Date.now();
   let attempts = 0;
+  const statuses: number[] = [];
   let last: { status: number; body: string } = { status: 0, body: '' };
   while (attempts <= options.retries) {
     attempts++;
@@ -36,10 +42,13 @@ export async function send(raw: string, signing: Signing, options: SendOptions):
     } catch (err) {
       last = { status: 0, body: (err as Error).message };
     }
+    statuses.push(last.status);
     if (last.status === 200) break;
-    if (attempts <= options.retries) await new Promise((r) => setTimeout(r, options.backoffMs * 2 ** (attempts - 1)));
+    if (attempts <= options.retries) {
+      await new Promise((r) => setTimeout(r, Math.min(options.backoffMs * 2 ** (attempts - 1), options.maxBackoffMs ?? 5_000)));
+    }
   }
-  return { ...last, attempts, ms: Date.now() - started };
+  return { ...last, attempts, statuses, ms: Date.now() - started };
 }
 
 function signatureFor(raw: string, signing: Signing, options: SendOptions): string | null {

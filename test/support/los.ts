@@ -17,7 +17,12 @@ export interface Los {
   requests: LosRequest[];
   /** Chooses the status for each request; 200 by default. */
   respond: (request: LosRequest, attemptForKey: number) => number;
+  /** Delay before answering, to keep hand-offs in flight. */
+  delayMs: number;
   forUid(uid: string, kind?: string): LosRequest[];
+  /** Stops listening (callers get connection refused) until `up()`, on the same port. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   /** Successful hand-offs, one per Idempotency-Key. */
   acceptedFor(uid: string, kind?: string): LosRequest[];
   close(): Promise<void>;
@@ -29,6 +34,9 @@ export async function startLos(): Promise<Los> {
     url: '',
     requests: [],
     respond: () => 200,
+    delayMs: 0,
+    down: async () => undefined,
+    up: async () => undefined,
     forUid: (uid, kind) => los.requests.filter((r) => r.body.uid === uid && (!kind || r.body.kind === kind)),
     acceptedFor(uid, kind) {
       const byKey = new Map<string, LosRequest>();
@@ -53,15 +61,19 @@ export async function startLos(): Promise<Los> {
       attempts.set(idempotencyKey, attempt);
       request.answered = los.respond(request, attempt);
       los.requests.push(request);
-      res.writeHead(request.answered, { 'content-type': 'application/json' }).end('{}');
+      setTimeout(() => res.writeHead(request.answered, { 'content-type': 'application/json' }).end('{}'), los.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  los.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/decisions`;
+  const { port } = server.address() as AddressInfo;
+  los.url = `http://127.0.0.1:${port}/decisions`;
   los.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
+      if (!server.listening) return resolve();
       server.close(() => resolve());
     });
+  los.down = los.close;
+  los.up = () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return los;
 }

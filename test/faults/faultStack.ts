@@ -1,0 +1,119 @@
+/**
+ * The real stack as separate processes, so faults are real: a Temporal dev server persisted to a
+ * SQLite file, the worker and the receiver (each `tsx` on the entry point a deployment runs), and
+ * an in-process HTTP server standing in for the LOS. Any of them can be SIGKILLed and restarted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
+import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { registerSearchAttributes } from '../../src/temporal/namespace';
+import { TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
+import { LOS_SECRET, startLos, type Los } from '../support/los';
+import { TEST_DATA_DIR } from '../support/paths';
+import { freePort } from '../support/ports';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+export interface FaultStack {
+  name: string;
+  webhookUrl: string;
+  los: Los;
+  client: Client;
+  killServer(): Promise<void>;
+  startServer(): Promise<void>;
+  killWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  killReceiver(): Promise<void>;
+  startReceiver(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startFaultStack(name: string, extraEnv: Record<string, string> = {}): Promise<FaultStack> {
+  const dir = resolve(TEST_DATA_DIR, 'faults', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const dbFile = resolve(dir, 'temporal.db');
+  const temporalPort = await freePort();
+  const receiverPort = await freePort();
+  const los = await startLos();
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_TASK_QUEUE: `faults-${name}`,
+    PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS,
+    BEGINI_API_KEY: TEST_KEY,
+    LOS_CALLBACK_URL: los.url,
+    LOS_CALLBACK_SECRET: LOS_SECRET,
+    PORT: String(receiverPort),
+    HOST: '127.0.0.1',
+    TEMPORAL_ACK_TIMEOUT_MS: '3000',
+    JOURNEY_HANDOFF_RETRY_INITIAL: '200ms',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+
+  let server: DevServer | undefined;
+  let worker: ChildProcess | undefined;
+  let receiver: ChildProcess | undefined;
+  const startServer = async () => {
+    server = await startDevServer({ port: temporalPort, uiPort: null, dbFile });
+  };
+  await startServer();
+  const connection = await Connection.connect({ address: server!.address });
+  await registerSearchAttributes(connection, 'default');
+  const client = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS))] } });
+
+  const spawnEntry = async (entry: string, extra: Record<string, string> = {}) => {
+    // One process per service (not tsx's wrapper), so SIGKILL hits the service itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', () => undefined);
+    return child;
+  };
+  const kill = async (child: ChildProcess | undefined) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const waitReady = async (url: string) => {
+    for (let i = 0; i < 300; i++) {
+      if (await fetch(url).then((r) => r.ok, () => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${url} never became ready`);
+  };
+
+  const stack: FaultStack = {
+    name,
+    webhookUrl: `http://127.0.0.1:${receiverPort}/webhooks/begini`,
+    los,
+    client,
+    killServer: async () => server?.stop('SIGKILL'),
+    startServer,
+    killWorker: () => kill(worker),
+    async startWorker() {
+      const metricsPort = await freePort();
+      worker = await spawnEntry('src/worker/main.ts', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+      await waitReady(`http://127.0.0.1:${metricsPort}/metrics`);
+    },
+    killReceiver: () => kill(receiver),
+    async startReceiver() {
+      receiver = await spawnEntry('src/receiver/main.ts');
+      await waitReady(`http://127.0.0.1:${receiverPort}/readyz`);
+    },
+    async stop() {
+      await kill(receiver);
+      await kill(worker);
+      await connection.close();
+      await server?.stop();
+      await los.close();
+    },
+  };
+  await stack.startWorker();
+  await stack.startReceiver();
+  return stack;
+}
