@@ -110,6 +110,8 @@ const workerEnvSchema = z.object({
   LOS_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOS_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOS_TIMEOUT_MS: intFrom(10_000),
+  // Journeys idle for hours: keep few in the sticky cache; an evicted one replays its short history.
+  WORKER_MAX_CACHED_WORKFLOWS: intFrom(250, 0),
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('0.0.0.0:9464'),
 });
 
@@ -170,6 +172,8 @@ export interface WorkerConfig {
   taskQueue: string;
   /** host:port of the worker's Prometheus endpoint (/metrics). */
   metricsAddress: string;
+  /** Bounds worker memory: each cached workflow costs hundreds of KiB. */
+  maxCachedWorkflows: number;
   policyFile: string;
   handoff: { url: string; secret: string; timeoutMs: number } | null;
 }
@@ -255,6 +259,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
     codecKeys: e.PAYLOAD_CODEC_KEYS,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
+    maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     policyFile: e.POLICY_FILE,
     handoff:
       e.LOS_CALLBACK_URL && e.LOS_CALLBACK_SECRET

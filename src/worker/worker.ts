@@ -43,6 +43,7 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ policy, handoff: config.handoff, logger }),
     dataConverter: { payloadCodecs: [new AesGcmCodec(config.codecKeys)] },
+    maxCachedWorkflows: config.maxCachedWorkflows,
   });
   logger.info({ taskQueue: config.taskQueue, policyVersion: policy.version, handoff: config.handoff ? 'LOS callback' : 'log only' }, 'worker ready');
   return { worker, connection };

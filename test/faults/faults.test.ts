@@ -93,6 +93,16 @@ async function check(stack: FaultStack, scenario: string, sent: Sent[], uids: st
   expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
 }
 
+/** One scenario on its own stack, torn down whatever happens. */
+async function onFreshStack(name: string, scenario: (stack: FaultStack) => Promise<void>): Promise<void> {
+  const stack = await startFaultStack(name);
+  try {
+    await scenario(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
 afterAll(() => {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
@@ -102,8 +112,7 @@ afterAll(() => {
 });
 
 test('1. the Temporal server SIGKILLed mid-load, then restarted on the same database file', async () => {
-  const stack = await startFaultStack('server-kill');
-  try {
+  await onFreshStack('server-kill', async (stack) => {
     const { sent, uids } = await drive(stack, completeThenScore, async (progress) => {
       await untilProgress(progress, JOURNEYS * 0.6);
       await stack.killServer();
@@ -111,15 +120,12 @@ test('1. the Temporal server SIGKILLed mid-load, then restarted on the same data
       await stack.startServer();
     });
     await check(stack, 'server SIGKILL', sent, uids);
-  } finally {
-    await stack.stop();
-  }
+  });
 });
 
 test('2. the worker SIGKILLed during the hand-off activity, then restarted', async () => {
-  const stack = await startFaultStack('worker-kill');
-  stack.los.delayMs = 300;
-  try {
+  await onFreshStack('worker-kill', async (stack) => {
+    stack.los.delayMs = 300;
     const { sent, uids } = await drive(stack, completeThenScore, async () => {
       while (stack.los.requests.length < JOURNEYS * 0.3) await new Promise((r) => setTimeout(r, 20));
       await stack.killWorker();
@@ -128,14 +134,11 @@ test('2. the worker SIGKILLed during the hand-off activity, then restarted', asy
     });
     stack.los.delayMs = 0;
     await check(stack, 'worker SIGKILL in hand-off', sent, uids);
-  } finally {
-    await stack.stop();
-  }
+  });
 });
 
 test('3. the receiver SIGKILLed mid-request, then restarted', async () => {
-  const stack = await startFaultStack('receiver-kill');
-  try {
+  await onFreshStack('receiver-kill', async (stack) => {
     const { sent, uids } = await drive(stack, completeThenScore, async (progress) => {
       await untilProgress(progress, JOURNEYS * 0.5);
       await stack.killReceiver();
@@ -143,34 +146,26 @@ test('3. the receiver SIGKILLed mid-request, then restarted', async () => {
       await stack.startReceiver();
     });
     await check(stack, 'receiver SIGKILL', sent, uids);
-  } finally {
-    await stack.stop();
-  }
+  });
 });
 
 test('4. the LOS down for a while, then back', async () => {
-  const stack = await startFaultStack('los-down');
-  try {
+  await onFreshStack('los-down', async (stack) => {
     await stack.los.down();
     const { sent, uids } = await drive(stack, completeThenScore);
     await new Promise((r) => setTimeout(r, 3_000));
     await stack.los.up();
     await check(stack, 'LOS down, then back', sent, uids);
-  } finally {
-    await stack.stop();
-  }
+  });
 });
 
 test('5. every delivery sent 3× concurrently, and reordered', async () => {
-  const stack = await startFaultStack('storm');
-  try {
+  await onFreshStack('storm', async (stack) => {
     const { sent, uids } = await drive(stack, (uid) => {
       const [[complete], [score]] = completeThenScore(uid) as [[string], [string]];
       const order = uid.charCodeAt(uid.length - 1) % 2 ? [score, complete] : [complete, score];
       return order.map((raw) => [raw, raw, raw]);
     });
     await check(stack, '3× concurrent, reordered', sent, uids);
-  } finally {
-    await stack.stop();
-  }
+  });
 });

@@ -1,0 +1,319 @@
+/**
+ * `npm run bench [-- --quick]`: what the receiver adds on top of Temporal, and where the ceiling is.
+ * Prints a table and writes JSON under bench/results/. A benchmark, not a test: it asserts nothing.
+ *
+ *   A. the ack path, against two ceilings measured in the same run: Temporal (the same
+ *      signalWithStart made directly) and HTTP (a bare node:http server that only checks the HMAC);
+ *   B. end to end, score received to decision delivered to the LOS;
+ *   C. a duplicate storm;
+ *   D. memory, including the worker with many open journeys waiting on their timers;
+ *   and the ack path again on the in-memory dev server, to show what the SQLite store costs.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { parseDelivery } from '../src/begini/events';
+import { sign } from '../src/begini/verifier';
+import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
+import { deliver } from '../src/receiver/deliver';
+import { delivery } from '../src/simulator/fixtures';
+import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { registerSearchAttributes } from '../src/temporal/namespace';
+import { LOS_SECRET, startLos, type Los } from '../test/support/los';
+import { freePort } from '../test/support/ports';
+import { cpuMs, memoryMiB } from './proc';
+
+const ROOT = resolve(__dirname, '..');
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const QUICK = values.quick!;
+const SIZE = QUICK ? { ack: 400, journeys: 150, storm: 100, open: 1_000 } : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000 };
+const CONCURRENCIES = [16, 64];
+const KEY = 'bench-begini-api-key-3c9f1a';
+const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
+const TASK_QUEUE = 'bench';
+const SETTINGS = { requiredScores: ['psychometric'], scoreGraceMs: 900_000, expiryMs: 172_800_000, settleMs: 2_592_000_000, handoffRetryInitialMs: 1_000 };
+
+interface Latencies {
+  requests: number;
+  seconds: number;
+  throughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  failures: number;
+}
+
+function summarise(samples: number[], seconds: number, failures: number): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
+  return { requests: samples.length, seconds: Number(seconds.toFixed(2)), throughput: Number((samples.length / seconds).toFixed(1)), p50: at(0.5), p95: at(0.95), p99: at(0.99), failures };
+}
+
+/** Runs `count` calls of `call(i)` with `concurrency` in flight; latency in ms per call. */
+async function load(count: number, concurrency: number, call: (i: number) => Promise<boolean>): Promise<Latencies> {
+  const samples: number[] = [];
+  let failures = 0;
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t = process.hrtime.bigint();
+        const ok = await call(i).catch(() => false);
+        samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (!ok) failures++;
+      }
+    }),
+  );
+  return summarise(samples, Number(process.hrtime.bigint() - started) / 1e9, failures);
+}
+
+function poster(url: string, concurrency: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  return (body: string) =>
+    new Promise<boolean>((resolvePost) => {
+      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-signature': sign(body, KEY), 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolvePost(res.statusCode === 200));
+      });
+      req.on('error', () => resolvePost(false));
+      req.end(body);
+    });
+}
+
+interface Stack {
+  server: DevServer;
+  client: Client;
+  connection: Connection;
+  los: Los;
+  worker: ChildProcess;
+  receiver: ChildProcess;
+  bare: ChildProcess;
+  receiverUrl: string;
+  bareUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
+  const dataDir = resolve(ROOT, '.data', 'bench');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const server = await startDevServer({ port: await freePort(), uiPort: null, dbFile: store === 'sqlite' ? resolve(dataDir, 'temporal.db') : null });
+  const connection = await Connection.connect({ address: server.address });
+  await registerSearchAttributes(connection, 'default');
+  const client = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] } });
+  const los = await startLos();
+  const [receiverPort, barePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    PAYLOAD_CODEC_KEYS: CODEC_KEYS,
+    BEGINI_API_KEY: KEY,
+    LOS_CALLBACK_URL: los.url,
+    LOS_CALLBACK_SECRET: LOS_SECRET,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  const run = (args: string[], extra: Record<string, string>) => spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const worker = run(['dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+  const receiver = run(['dist/src/receiver/main.js'], { PORT: String(receiverPort) });
+  const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
+  for (const url of [`http://127.0.0.1:${receiverPort}/readyz`, `http://127.0.0.1:${metricsPort}/metrics`]) {
+    for (let i = 0; !(await fetch(url).then((r) => r.ok, () => false)); i++) {
+      if (i > 300) throw new Error(`${url} never became ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    server,
+    client,
+    connection,
+    los,
+    worker,
+    receiver,
+    bare,
+    receiverUrl: `http://127.0.0.1:${receiverPort}/webhooks/begini`,
+    bareUrl: `http://127.0.0.1:${barePort}/`,
+    async stop() {
+      for (const child of [receiver, worker, bare]) child.kill('SIGTERM');
+      await Promise.all([receiver, worker, bare].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      await connection.close();
+      await los.close();
+      await server.stop();
+    },
+  };
+}
+
+const body = (type: string, uid: string) => JSON.stringify(delivery(type, uid));
+
+/** The receiver's own delivery code, called directly: the same signalWithStart, with no HTTP. */
+function direct(client: Client) {
+  return (raw: string) => {
+    const parsed = parseDelivery(JSON.parse(raw));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const deployment = { integrationId: parsed.integrationId, environment: 'test' as const, keys: [], journey: SETTINGS };
+    return deliver(
+      { client, taskQueue: TASK_QUEUE, workflowIdPrefix: '' },
+      { uid: parsed.uid, integrationId: parsed.integrationId, deployment, keyId: 'bench', event: parsed.event, rawBody: Buffer.from(raw), receivedAt: new Date() },
+    ).then(() => true);
+  };
+}
+
+async function ackPath(stack: Stack, label: string, concurrencies: number[], targets: Array<'bare' | 'receiver' | 'direct'>) {
+  const results: Record<string, Record<string, unknown>> = {};
+  for (const concurrency of concurrencies) {
+    const row: Record<string, unknown> = {};
+    for (const target of targets) {
+      const send =
+        target === 'direct' ? direct(stack.client) : poster(target === 'bare' ? stack.bareUrl : stack.receiverUrl, concurrency);
+      const bodies = Array.from({ length: SIZE.ack }, (_, i) => body('application.complete', `A-${label}-${target}-${concurrency}-${i}`));
+      const cpuBefore = cpuMs(stack.receiver.pid!);
+      const result = await load(SIZE.ack, concurrency, (i) => send(bodies[i]!));
+      row[target] = target === 'receiver' ? { ...result, cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / SIZE.ack).toFixed(3)) } : result;
+      console.log(`  A ${label} c=${concurrency} ${target.padEnd(8)} ${result.throughput}/s p50 ${result.p50} p99 ${result.p99} ms${result.failures ? ` (${result.failures} failed)` : ''}`);
+    }
+    const receiver = row.receiver as Latencies | undefined;
+    const directRow = row.direct as Latencies | undefined;
+    if (receiver && directRow) {
+      row.throughputRatio = Number((receiver.throughput / directRow.throughput).toFixed(3));
+      row.p99Ratio = Number((receiver.p99 / directRow.p99).toFixed(3));
+    }
+    results[String(concurrency)] = row;
+  }
+  return results;
+}
+
+/** Waits until the worker has run the first task of every journey started so far. */
+async function drain(stack: Stack, prefix: string, expected: number): Promise<number> {
+  const started = Date.now();
+  const query = `WorkflowId STARTS_WITH '${prefix}' AND BeginiStage = 'awaiting_scores'`;
+  for (;;) {
+    const waiting = Number((await stack.client.workflow.count(query)).count);
+    if (waiting >= expected || Date.now() - started > 600_000) return (Date.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function endToEnd(stack: Stack) {
+  const uids = Array.from({ length: SIZE.journeys }, (_, i) => `B-${i}-${Date.now().toString(36)}`);
+  const post = poster(stack.receiverUrl, 32);
+  const scoreSentAt = new Map<string, number>();
+  const arrivals = new Map<string, number>();
+  const respond = stack.los.respond;
+  stack.los.respond = (request, attempt) => {
+    if (request.body.kind === 'decision' && !arrivals.has(request.body.uid)) arrivals.set(request.body.uid, Date.now());
+    return respond(request, attempt);
+  };
+  const started = Date.now();
+  await load(uids.length, 32, async (i) => {
+    const uid = uids[i]!;
+    await post(body('application.complete', uid));
+    scoreSentAt.set(uid, Date.now());
+    return post(body('psychometric_score.complete', uid));
+  });
+  while (arrivals.size < uids.length && Date.now() - started < 300_000) await new Promise((r) => setTimeout(r, 50));
+  const latencies = uids.filter((u) => arrivals.has(u)).map((u) => arrivals.get(u)! - scoreSentAt.get(u)!);
+  const last = Math.max(...arrivals.values());
+  const summary = summarise(latencies, (last - Math.min(...scoreSentAt.values())) / 1000, uids.length - arrivals.size);
+  return { journeys: uids.length, decided: arrivals.size, decisionsPerSecond: Number((arrivals.size / ((last - started) / 1000)).toFixed(1)), scoreToDecisionMs: { p50: summary.p50, p99: summary.p99 } };
+}
+
+async function duplicateStorm(stack: Stack) {
+  const uids = Array.from({ length: SIZE.storm }, (_, i) => `C-${i}-${Date.now().toString(36)}`);
+  const post = poster(stack.receiverUrl, 64);
+  const bodies = uids.map((uid) => body('psychometric_score.complete', uid));
+  const result = await load(uids.length * 3, 64, (i) => post(bodies[Math.floor(i / 3)]!));
+  const started = Date.now();
+  const decisionsFor = (uid: string) => new Set(stack.los.forUid(uid, 'decision').map((r) => r.idempotencyKey)).size;
+  while (uids.some((u) => decisionsFor(u) === 0) && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+  const decisions = uids.reduce((n, u) => n + decisionsFor(u), 0);
+  return { deliveries: uids.length * 3, journeys: uids.length, decisions, extraDecisions: decisions - uids.length, ackP99: result.p99, failures: result.failures };
+}
+
+async function openJourneys(stack: Stack) {
+  const send = direct(stack.client);
+  const bodies = Array.from({ length: SIZE.open }, (_, i) => body('application.complete', `D-${i}-${Date.now().toString(36)}`));
+  await load(SIZE.open, 64, (i) => send(bodies[i]!));
+  const drainSeconds = await drain(stack, 'D-', SIZE.open);
+  await new Promise((r) => setTimeout(r, 2_000));
+  const waiting = Number((await stack.client.workflow.count(`WorkflowId STARTS_WITH 'D-' AND BeginiStage = 'awaiting_scores'`)).count);
+  return { openJourneys: waiting, secondsToStart: Number(drainSeconds.toFixed(1)), worker: memoryMiB(stack.worker.pid!) };
+}
+
+async function main(): Promise<void> {
+  console.log(`building …`);
+  execFileSync(resolve(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  console.log(`${QUICK ? 'quick' : 'full'} run on ${machine.cpus}× ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+
+  const sqlite = await startStack('sqlite');
+  let results: Record<string, unknown>;
+  try {
+    const ack = await ackPath(sqlite, 'sqlite', CONCURRENCIES, ['bare', 'receiver', 'direct']);
+    const afterA = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
+    // Phase A started journeys; let the worker catch up so B measures decisions, not a backlog.
+    const drainSeconds = await drain(sqlite, 'A-', SIZE.ack * CONCURRENCIES.length * 2);
+    console.log(`  (worker drained phase A's ${SIZE.ack * CONCURRENCIES.length * 2} journeys in ${drainSeconds.toFixed(1)} s)`);
+    console.log('  B end to end …');
+    const e2e = await endToEnd(sqlite);
+    const afterB = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
+    console.log('  C duplicate storm …');
+    const storm = await duplicateStorm(sqlite);
+    console.log(`  D ${SIZE.open} open journeys …`);
+    const open = await openJourneys(sqlite);
+    results = { ackPath: ack, workerDrainSeconds: drainSeconds, endToEnd: e2e, duplicateStorm: storm, memoryMiB: { afterAckPath: afterA, afterEndToEnd: afterB, withOpenJourneys: open } };
+  } finally {
+    await sqlite.stop();
+  }
+  const memory = await startStack('memory');
+  try {
+    results.inMemoryServer = { ackPath: await ackPath(memory, 'memory', [64], ['receiver', 'direct']) };
+  } finally {
+    await memory.stop();
+  }
+
+  const ack = results.ackPath as Record<string, { receiver: Latencies & { cpuMsPerDelivery: number }; direct: Latencies; bare: Latencies; throughputRatio: number; p99Ratio: number }>;
+  const open = (results.memoryMiB as { withOpenJourneys: { openJourneys: number; worker: { rss: number; peak: number } } }).withOpenJourneys;
+  const targets = {
+    throughputAtLeast90PercentOfDirect: Object.values(ack).every((r) => r.throughputRatio >= 0.9),
+    p99AtMost150PercentOfDirectPlus5ms: Object.values(ack).every((r) => r.receiver.p99 <= 1.5 * r.direct.p99 + 5),
+    receiverCpuPerDeliveryMs: Math.max(...Object.values(ack).map((r) => r.receiver.cpuMsPerDelivery)),
+    workerRssWithOpenJourneysAtMost512MiB: open.worker.peak <= 512,
+  };
+  const report = { when: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', machine, size: SIZE, results, targets };
+  const dir = resolve(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `${report.when.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+
+  const rows = [['concurrency', 'bare HTTP /s', 'receiver /s', 'direct /s', 'thru ratio', 'recv p99 ms', 'direct p99 ms', 'p99 ratio', 'recv CPU ms/delivery']];
+  for (const [c, r] of Object.entries(ack)) {
+    rows.push([c, String(r.bare.throughput), String(r.receiver.throughput), String(r.direct.throughput), String(r.throughputRatio), String(r.receiver.p99), String(r.direct.p99), String(r.p99Ratio), String(r.receiver.cpuMsPerDelivery)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  console.log(`\nA. ack path (${SIZE.ack} signed deliveries per cell, distinct uids, SQLite dev server)`);
+  for (const row of rows) console.log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+  console.log(`\nB. end to end: ${JSON.stringify(results.endToEnd)}`);
+  console.log(`C. duplicate storm: ${JSON.stringify(results.duplicateStorm)}`);
+  console.log(`D. memory (MiB): ${JSON.stringify(results.memoryMiB)}`);
+  console.log(`in-memory dev server, c=64: ${JSON.stringify(results.inMemoryServer)}`);
+  console.log(`targets: ${JSON.stringify(targets)}`);
+  console.log(`\nwrote ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
