@@ -11,8 +11,6 @@ import { journeysApi } from './journeysApi';
 import type { ReceiverMetrics } from './metrics';
 import { Rejection } from './rejection';
 
-export { Rejection } from './rejection';
-
 export const WEBHOOK_PATH = '/webhooks/begini';
 
 export interface ReceiverDeps {
@@ -57,7 +55,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
   });
 
   const webhook = express.Router();
-  webhook.use(
+  webhook.all(
     WEBHOOK_PATH,
     (req, _res, next) => {
       if (req.method !== 'POST') return next(new Rejection(405, 'method_not_allowed', 'use POST', 'Method Not Allowed', { allow: 'POST' }));

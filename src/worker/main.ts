@@ -9,9 +9,9 @@ async function main(): Promise<void> {
   const logger = createLogger('worker');
   const config = configOrExit(() => loadWorkerConfig(process.env, { requireHandoff: true }), logger);
   // Checked before connecting: a bad policy stops the worker at once, with every problem listed.
-  configOrExit(() => loadPolicy(config.policyFile), logger);
+  const policy = configOrExit(() => loadPolicy(config.policyFile), logger);
   installRuntime(logger, { metricsAddress: config.metricsAddress });
-  const { worker, connection } = await createJourneyWorker({ config, temporal: temporalSettings(), logger });
+  const { worker, connection } = await createJourneyWorker({ config, policy, temporal: temporalSettings(), logger });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
   await worker.run();
   await connection.close();

@@ -15,7 +15,7 @@ export function installRuntime(logger: Logger, options: { shutdownSignals?: Node
   });
 }
 import { createActivities } from '../../activities';
-import { loadPolicy } from '../../activities/policy';
+import { loadPolicy, type Policy } from '../../activities/policy';
 import { AesGcmCodec } from '../codec/aesGcm';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
@@ -26,6 +26,8 @@ export interface JourneyWorkerOptions {
   config: WorkerConfig;
   temporal: TemporalSettings;
   logger: Logger;
+  /** Already loaded and validated; by default read from `config.policyFile`. */
+  policy?: Policy;
   /** A prebuilt workflow bundle; by default the workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
@@ -34,7 +36,7 @@ export interface JourneyWorkerOptions {
 export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, temporal, logger } = options;
   // Loaded and validated before connecting: a bad policy stops the worker at once.
-  const policy = loadPolicy(config.policyFile);
+  const policy = options.policy ?? loadPolicy(config.policyFile);
   const connection = options.connection ?? (await NativeConnection.connect(temporal.connectionOptions));
   const worker = await Worker.create({
     connection,
