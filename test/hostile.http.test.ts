@@ -78,7 +78,7 @@ test('random methods, content types, encodings, bodies and signatures', async ()
   expect([...started].filter((id) => !acknowledged.has(id))).toEqual([]);
   for (const id of acknowledged) expect(started.has(id) || (await stack.exists(`${PREFIX}${id}`))).toBe(true);
   // Both sides of the property were exercised.
-  expect(acknowledged.size).toBeGreaterThan(10);
+  expect(acknowledged.size).toBeGreaterThanOrEqual(5);
   expect(sentUids.size).toBeGreaterThan(acknowledged.size);
 
   const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
