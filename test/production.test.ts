@@ -50,30 +50,27 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-test('the receiver refuses to start without a Begini key', async () => {
-  const child = run('dist/src/receiver/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS });
+/** Runs an entry point that must refuse to start: exit 78, naming what is missing. */
+async function expectRefusal(entry: string, env: Record<string, string>, missing: string): Promise<void> {
+  const child = run(entry, { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, ...env });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   expect(await exitCode(child)).toBe(78);
-  expect(output).toContain('no Begini API key configured');
+  expect(output).toContain(missing);
+}
+
+test('the receiver refuses to start without a Begini key', async () => {
+  await expectRefusal('dist/src/receiver/main.js', { PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS }, 'no Begini API key configured');
 });
 
 test('both refuse to start without payload encryption keys', async () => {
-  for (const entry of ['dist/src/receiver/main.js', 'dist/src/worker/main.js']) {
-    const child = run(entry, { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, BEGINI_API_KEY: TEST_KEY, LOS_CALLBACK_URL: 'http://127.0.0.1:1/x', LOS_CALLBACK_SECRET: LOS_SECRET });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    expect(await exitCode(child)).toBe(78);
-    expect(output).toContain('PAYLOAD_CODEC_KEYS');
-  }
+  const complete = { BEGINI_API_KEY: TEST_KEY, LOS_CALLBACK_URL: 'http://127.0.0.1:1/x', LOS_CALLBACK_SECRET: LOS_SECRET };
+  await expectRefusal('dist/src/receiver/main.js', complete, 'PAYLOAD_CODEC_KEYS');
+  await expectRefusal('dist/src/worker/main.js', complete, 'PAYLOAD_CODEC_KEYS');
 });
 
 test('the worker refuses to start without somewhere to send decisions', async () => {
-  const child = run('dist/src/worker/main.js', { TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!, PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  expect(await exitCode(child)).toBe(78);
-  expect(output).toContain('LOS_CALLBACK_URL');
+  await expectRefusal('dist/src/worker/main.js', { PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS }, 'LOS_CALLBACK_URL');
 });
 
 test('receiver and worker from the built image decide a journey end to end', async () => {
