@@ -30,6 +30,12 @@ export interface HandoffResult {
   idempotencyKey: string;
 }
 
+/**
+ * The most of a response body that is read. The outcome depends only on the status; the body is
+ * read (up to this much) only so a well-behaved connection can be reused, and a huge or endless
+ * body must not hold memory or the activity.
+ */
+export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
 
 export function idempotencyKeyFor(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 40);
@@ -55,17 +61,30 @@ export async function handOff(target: HandoffTarget | null, request: HandoffRequ
         'x-signature': sign(body, target.secret),
       },
       body,
+      // A followed redirect would carry the signature and Idempotency-Key (and, for 307/308, the
+      // decision) to whatever origin `Location` names, and its answer would count as the LOS's.
+      redirect: 'manual',
       signal: AbortSignal.timeout(target.timeoutMs),
     });
-    await response.arrayBuffer(); // drain, so the connection can be reused
   } catch (err) {
     log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'LOS unreachable');
     throw ApplicationFailure.retryable(`LOS unreachable: ${(err as Error).name}`, 'HandoffUnreachable');
   }
+  await discardBody(response);
   const { status } = response;
   if (status >= 200 && status < 300) {
     log.info({ status }, 'handed off to LOS');
     return { delivered: true, status, idempotencyKey };
+  }
+  if (status >= 300 && status < 400) {
+    // Location is not logged: it is the other side's text and could carry anything. Retryable,
+    // because the cure is a configuration change after which delivery must resume by itself.
+    log.warn({ status }, 'LOS answered with a redirect; not followed');
+    throw ApplicationFailure.retryable(
+      `LOS answered HTTP ${status} (redirects are not followed; check LOS_CALLBACK_URL)`,
+      'HandoffRedirected',
+      { status },
+    );
   }
   // 408 and 429 say "later"; any other 4xx says this request will never be accepted as it is.
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
@@ -74,4 +93,24 @@ export async function handOff(target: HandoffTarget | null, request: HandoffRequ
   }
   log.warn({ status }, 'LOS hand-off failed; will retry');
   throw ApplicationFailure.retryable(`LOS answered HTTP ${status}`, 'HandoffFailed', { status });
+}
+
+/**
+ * Best effort: the LOS has already answered with its status, so a body that breaks off or times
+ * out changes nothing. Past the cap the stream is cancelled, which closes the connection.
+ */
+async function discardBody(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  try {
+    let read = 0;
+    while (read <= MAX_RESPONSE_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+  } catch {
+    // Broken off or timed out: nothing left to read, but still released below.
+  }
+  await reader.cancel().catch(() => undefined);
 }

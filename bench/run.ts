@@ -160,7 +160,7 @@ function direct(client: Client) {
   return (raw: string) => {
     const parsed = parseDelivery(JSON.parse(raw));
     if (!parsed.ok) throw new Error(parsed.message);
-    const deployment = { integrationId: parsed.integrationId, environment: 'test' as const, keys: [], journey: SETTINGS };
+    const deployment = { integrationId: parsed.integrationId, environment: 'test' as const, namespace: 'default', keys: [], journey: SETTINGS };
     return deliver(
       { client, taskQueue: TASK_QUEUE, workflowIdPrefix: '' },
       { uid: parsed.uid, integrationId: parsed.integrationId, deployment, keyId: 'bench', event: parsed.event, rawBody: Buffer.from(raw), receivedAt: new Date() },

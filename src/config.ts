@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
 import type { SigningKey } from './begini/verifier';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
+import { temporalSettings } from './temporal/connection';
 
 type Env = Record<string, string | undefined>;
 
@@ -36,7 +37,11 @@ const journeySettingsOverrides = z.strictObject({
   scoreGrace: durationSchema.optional(),
   expiry: durationSchema.optional(),
   settle: durationSchema.optional(),
+  maxEventAge: durationSchema.optional(),
 });
+
+/** Temporal's own rule for namespace names. */
+const namespaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'is not a Temporal namespace name');
 
 const keyEntry = z
   .strictObject({
@@ -51,8 +56,10 @@ const deploymentsFileSchema = z.strictObject({
   deployments: z
     .array(
       z.strictObject({
-        integrationId: z.string().min(1),
+        integrationId: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, 'must be printable'),
         environment: environmentLabel,
+        /** Where this deployment's journeys live; its own, so no other key can reach them. */
+        namespace: namespaceName.optional(),
         keys: z.array(keyEntry).min(1),
         journey: journeySettingsOverrides.optional(),
       }),
@@ -75,10 +82,28 @@ const codecKeys = z
   })
   .pipe(z.array(z.custom<CodecKey>()).min(1, 'needs at least one key'));
 
+/** A migration allowance for payloads written before encryption, and only ever for a while. */
+const MAX_PLAINTEXT_ALLOWANCE_MS = 90 * 86_400_000;
+const acceptPlaintextUntil = z.iso
+  .date('must be a date such as 2026-12-31')
+  .transform((day) => new Date(`${day}T23:59:59.999Z`))
+  .refine((until) => until.getTime() - Date.now() <= MAX_PLAINTEXT_ALLOWANCE_MS, 'must be at most 90 days ahead: it is a migration allowance, not a mode')
+  .optional();
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
 const receiverEnvSchema = z.object({
   PAYLOAD_CODEC_KEYS: codecKeys,
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: acceptPlaintextUntil,
+  PORT: port(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  // /metrics and the journey API: for operators and Prometheus, never on the public listener.
+  INTERNAL_PORT: port(9465),
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
+  RECEIVER_MAX_CONNECTIONS: intFrom(256),
+  // Each refresh runs three visibility counts per namespace, however often /metrics is scraped.
+  METRICS_VISIBILITY_REFRESH: durationSchema.default(30_000),
+  WEBHOOK_REQUEST_TIMEOUT: durationSchema.default(10_000),
   BEGINI_API_KEY: z.string().min(1).optional(),
   BEGINI_ENVIRONMENT: environmentLabel.default('test'),
   BEGINI_DEPLOYMENTS_FILE: z.string().min(1).optional(),
@@ -101,10 +126,14 @@ const receiverEnvSchema = z.object({
   JOURNEY_EXPIRY: durationSchema.default(48 * 3_600_000),
   JOURNEY_SETTLE: durationSchema.default(30 * 86_400_000),
   JOURNEY_HANDOFF_RETRY_INITIAL: durationSchema.default(1_000),
+  // At most the namespace retention (30 d by default): past it, a closed journey that would
+  // absorb a replayed delivery may already be gone.
+  JOURNEY_MAX_EVENT_AGE: durationSchema.default(30 * 86_400_000),
 });
 
 const workerEnvSchema = z.object({
   PAYLOAD_CODEC_KEYS: codecKeys,
+  PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: acceptPlaintextUntil,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   POLICY_FILE: z.string().min(1).default('activities/default-policy.yaml'),
   LOS_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -145,14 +174,22 @@ export function loadCodecServerConfig(rawEnv: Env = process.env): CodecServerCon
 export interface Deployment {
   integrationId: string;
   environment: 'test' | 'production';
+  /** The Temporal namespace of this deployment's journeys. */
+  namespace: string;
   keys: SigningKey[];
   journey: JourneySettings;
 }
 
 export interface ReceiverConfig {
   codecKeys: CodecKey[];
+  /** Until when plaintext payloads (written before encryption) are still read; null: never. */
+  acceptPlaintextUntil: Date | null;
   port: number;
   host: string;
+  internal: { port: number; host: string };
+  maxConnections: number;
+  requestTimeoutMs: number;
+  metricsRefreshMs: number;
   maxBodyBytes: number;
   ackTimeoutMs: number;
   maxInFlight: number;
@@ -163,12 +200,13 @@ export interface ReceiverConfig {
   /** Enables the /journeys API; absent means the API does not exist. */
   operatorApiToken: string | null;
   deployments: Map<string, Deployment>;
-  /** BEGINI_API_KEY: one key accepted for any integration id. */
+  /** BEGINI_API_KEY: one key accepted for any integration id. Never set beside `deployments`. */
   fallback: Deployment | null;
 }
 
 export interface WorkerConfig {
   codecKeys: CodecKey[];
+  acceptPlaintextUntil: Date | null;
   taskQueue: string;
   /** host:port of the worker's Prometheus endpoint (/metrics). */
   metricsAddress: string;
@@ -191,23 +229,36 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   const parsed = receiverEnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
   const e = parsed.data;
+  const defaultNamespace = temporalSettings(env).namespace;
   const defaults: JourneySettings = {
     requiredScores: e.JOURNEY_REQUIRED_SCORES,
     scoreGraceMs: e.JOURNEY_SCORE_GRACE,
     expiryMs: e.JOURNEY_EXPIRY,
     settleMs: e.JOURNEY_SETTLE,
     handoffRetryInitialMs: e.JOURNEY_HANDOFF_RETRY_INITIAL,
+    maxEventAgeMs: e.JOURNEY_MAX_EVENT_AGE,
   };
 
+  // One rule, so no key is ever accepted for an integration it does not belong to.
+  if (e.BEGINI_API_KEY && e.BEGINI_DEPLOYMENTS_FILE) {
+    problems.push('set BEGINI_API_KEY (one deployment) or BEGINI_DEPLOYMENTS_FILE (several), not both');
+  }
   const deployments = new Map<string, Deployment>();
   if (e.BEGINI_DEPLOYMENTS_FILE) {
-    for (const d of readDeploymentsFile(e.BEGINI_DEPLOYMENTS_FILE, env, defaults, problems)) {
+    for (const d of readDeploymentsFile(e.BEGINI_DEPLOYMENTS_FILE, env, defaults, defaultNamespace, problems)) {
       if (deployments.has(d.integrationId)) problems.push(`${e.BEGINI_DEPLOYMENTS_FILE}: integrationId ${d.integrationId} is listed twice`);
       deployments.set(d.integrationId, d);
     }
+    problems.push(...isolationProblems([...deployments.values()]).map((p) => `${e.BEGINI_DEPLOYMENTS_FILE}: ${p}`));
   }
   const fallback: Deployment | null = e.BEGINI_API_KEY
-    ? { integrationId: '*', environment: e.BEGINI_ENVIRONMENT, keys: [{ id: 'BEGINI_API_KEY', secret: e.BEGINI_API_KEY }], journey: defaults }
+    ? {
+        integrationId: '*',
+        environment: e.BEGINI_ENVIRONMENT,
+        namespace: defaultNamespace,
+        keys: [{ id: 'BEGINI_API_KEY', secret: e.BEGINI_API_KEY }],
+        journey: defaults,
+      }
     : null;
   // Fail closed: a receiver that can verify nothing must not start.
   if (!fallback && deployments.size === 0) {
@@ -220,8 +271,13 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
 
   return {
     codecKeys: e.PAYLOAD_CODEC_KEYS,
+    acceptPlaintextUntil: e.PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL ?? null,
     port: e.PORT,
     host: e.HOST,
+    internal: { port: e.INTERNAL_PORT, host: e.INTERNAL_HOST },
+    maxConnections: e.RECEIVER_MAX_CONNECTIONS,
+    requestTimeoutMs: e.WEBHOOK_REQUEST_TIMEOUT,
+    metricsRefreshMs: e.METRICS_VISIBILITY_REFRESH,
     maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     ackTimeoutMs: e.TEMPORAL_ACK_TIMEOUT_MS,
     maxInFlight: e.TEMPORAL_MAX_IN_FLIGHT,
@@ -237,11 +293,37 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
 
 /** The deployment an integration id belongs to, with the keys that may verify its deliveries. */
 export function deploymentFor(config: ReceiverConfig, integrationId: string | undefined): Deployment | null {
-  const configured = integrationId === undefined ? undefined : config.deployments.get(integrationId);
-  if (configured) {
-    return config.fallback ? { ...configured, keys: [...configured.keys, ...config.fallback.keys] } : configured;
+  if (config.fallback) return config.fallback;
+  return integrationId === undefined ? null : (config.deployments.get(integrationId) ?? null);
+}
+
+/** Every deployment of this receiver; with BEGINI_API_KEY, that one. */
+export function allDeployments(config: ReceiverConfig): Deployment[] {
+  return config.fallback ? [config.fallback] : [...config.deployments.values()];
+}
+
+/**
+ * A verified key must identify exactly one deployment, and each deployment's journeys must live
+ * where no other deployment's deliveries can reach them (workflow ID = uid within a namespace).
+ */
+function isolationProblems(deployments: Deployment[]): string[] {
+  const problems: string[] = [];
+  const byNamespace = new Map<string, string>();
+  const bySecret = new Map<string, string>();
+  for (const d of deployments) {
+    const sharing = byNamespace.get(d.namespace);
+    if (sharing) problems.push(`integrations ${sharing} and ${d.integrationId} share namespace ${d.namespace}: give each deployment its own namespace`);
+    byNamespace.set(d.namespace, d.integrationId);
+    const ids = new Set<string>();
+    for (const key of d.keys) {
+      if (ids.has(key.id)) problems.push(`key id ${key.id} is listed twice for ${d.integrationId}`);
+      ids.add(key.id);
+      const owner = bySecret.get(key.secret);
+      if (key.secret && owner && owner !== d.integrationId) problems.push(`key ${key.id} of ${d.integrationId} is also a key of ${owner}: a signature must identify one deployment`);
+      bySecret.set(key.secret, d.integrationId);
+    }
   }
-  return config.fallback;
+  return problems;
 }
 
 /** `requireHandoff`: production entry points refuse to run without somewhere to send decisions. */
@@ -257,6 +339,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   if (problems.length) throw new ConfigError(problems);
   return {
     codecKeys: e.PAYLOAD_CODEC_KEYS,
+    acceptPlaintextUntil: e.PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL ?? null,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
@@ -268,7 +351,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   };
 }
 
-function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, problems: string[]): Deployment[] {
+function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, defaultNamespace: string, problems: string[]): Deployment[] {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
@@ -284,6 +367,7 @@ function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, 
   return parsed.data.deployments.map((d) => ({
     integrationId: d.integrationId,
     environment: d.environment,
+    namespace: d.namespace ?? defaultNamespace,
     keys: d.keys.map((k) => {
       const secret = k.value ?? env[k.fromEnv!];
       if (!secret) problems.push(`${path}: key ${k.id} of ${d.integrationId} reads ${k.fromEnv}, which is not set`);
@@ -295,6 +379,7 @@ function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, 
       expiryMs: d.journey?.expiry ?? defaults.expiryMs,
       settleMs: d.journey?.settle ?? defaults.settleMs,
       handoffRetryInitialMs: defaults.handoffRetryInitialMs,
+      maxEventAgeMs: d.journey?.maxEventAge ?? defaults.maxEventAgeMs,
     },
   }));
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -19,7 +19,19 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
   return destination ? pino(options, destination) : pino(options);
 }
 
+let uidRefKey: Buffer | undefined;
+
+/**
+ * Keys `uidRef` with a secret derived from the deployment's first payload codec key, which every
+ * process that logs already holds: an unkeyed hash of a guessable uid (a loan number) is reversible
+ * by trying them all. Rotating that codec key changes the refs from then on.
+ */
+export function keyUidRefs(codecKeys: ReadonlyArray<{ key: Buffer }>): void {
+  uidRefKey = Buffer.from(hkdfSync('sha256', codecKeys[0]!.key, Buffer.alloc(0), 'begini-temporal/uid-ref/v1', 32));
+}
+
 /** A stable, non-reversible handle for a uid, so log lines about one applicant can be correlated. */
 export function uidRef(uid: string): string {
-  return createHash('sha256').update(`begini-uid:${uid}`).digest('hex').slice(0, 16);
+  if (!uidRefKey) throw new Error('uidRef needs a key: call keyUidRefs at start-up');
+  return createHmac('sha256', uidRefKey).update(uid).digest('hex').slice(0, 16);
 }

@@ -1,11 +1,12 @@
 /**
- * Credit data in Temporal is encrypted: the AES-256-GCM codec, its rotation, the codec endpoint the
- * Web UI and CLI decrypt through, and a raw history that holds no plaintext payload.
+ * Credit data in Temporal is encrypted: the AES-256-GCM codec, its rotation, its refusal of
+ * plaintext (which anyone reaching the frontend could write), the key configuration, the codec
+ * endpoint the Web UI and CLI decrypt through, and a raw history that holds no plaintext payload.
  */
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../src/codec/aesGcm';
+import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parseCodecKeys, PayloadDecryptionError } from '../src/codec/aesGcm';
 import { startCodecServer } from '../src/codec/server';
 import { createLogger } from '../src/logger';
 import { delivery, newUid } from './support/begini';
@@ -55,9 +56,130 @@ describe('AesGcmCodec', () => {
     await expect(new AesGcmCodec([sameKeyOtherId]).decode([relabelled])).rejects.toMatchObject({ reason: 'tampered' });
   });
 
-  test('payloads written before encryption pass through', async () => {
-    const before = plain({ legacy: true });
-    expect(await new AesGcmCodec([current]).decode([before])).toEqual([before]);
+  // What a forger can signal straight to the frontend: no key, so no ciphertext.
+  const plaintexts: Array<[string, Payload]> = [
+    ['json/plain', plain({ event: 'psychometric_score.complete', score: 999 })],
+    ['binary/null', plain(undefined)],
+    ['no encoding', { metadata: {}, data: Buffer.from('{"score":999}') }],
+    ['no metadata', { data: Buffer.from('{"score":999}') }],
+    ['a made-up encoding', { metadata: { encoding: Buffer.from('binary/encrypted-v2') }, data: Buffer.from('x') }],
+  ];
+  const HOUR = 3_600_000;
+
+  test.each(plaintexts)('a plaintext payload (%s) is refused by default, with reason plaintext and the migration setting named', async (_name, payload) => {
+    const refusal = new AesGcmCodec([current]).decode([payload]);
+    await expect(refusal).rejects.toBeInstanceOf(PayloadDecryptionError);
+    await expect(refusal).rejects.toMatchObject({ reason: 'plaintext' });
+    await expect(refusal).rejects.toThrow(/plaintext payloads are refused/);
+    await expect(refusal).rejects.toThrow(/PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL/);
+    // One plaintext payload among encrypted ones still fails the batch.
+    const [sealed] = await new AesGcmCodec([current]).encode([plain('ok')]);
+    await expect(new AesGcmCodec([current]).decode([sealed!, payload])).rejects.toMatchObject({ reason: 'plaintext' });
+  });
+
+  test('the migration allowance accepts plaintext until its date', async () => {
+    const migrating = new AesGcmCodec([current], { acceptPlaintext: { until: new Date(Date.now() + HOUR) } });
+    for (const [, payload] of plaintexts) expect(await migrating.decode([payload])).toEqual([payload]);
+    // Encrypted payloads decode as ever.
+    const [sealed] = await migrating.encode([plain({ score: 42 })]);
+    expect(defaultPayloadConverter.fromPayload((await migrating.decode([sealed!]))[0]!)).toEqual({ score: 42 });
+  });
+
+  test('a migration allowance whose date has passed refuses plaintext, and says when it ended', async () => {
+    const ended = new Date(Date.now() - HOUR);
+    const expired = new AesGcmCodec([current], { acceptPlaintext: { until: ended } });
+    const refusal = expired.decode([plaintexts[0]![1]]);
+    await expect(refusal).rejects.toMatchObject({ reason: 'plaintext' });
+    await expect(refusal).rejects.toThrow(ended.toISOString());
+  });
+
+  test('the allowance is checked at every decode: a running worker stops accepting once the date passes', async () => {
+    const start = Date.parse('2026-06-01T00:00:00Z');
+    jest.useFakeTimers({ now: start, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const until = new Date(start + HOUR);
+      const migrating = new AesGcmCodec([current], { acceptPlaintext: { until } });
+      until.setTime(start + 1_000 * HOUR); // the codec keeps its own copy: mutating the caller's Date extends nothing
+      const [, payload] = plaintexts[0]!;
+      expect(await migrating.decode([payload])).toEqual([payload]);
+      jest.setSystemTime(start + HOUR - 1);
+      expect(await migrating.decode([payload])).toEqual([payload]);
+      jest.setSystemTime(start + HOUR);
+      await expect(migrating.decode([payload])).rejects.toMatchObject({ reason: 'plaintext' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('acceptPlaintext: false refuses like the default; an invalid date is refused at construction', async () => {
+    await expect(new AesGcmCodec([current], { acceptPlaintext: false }).decode([plaintexts[0]![1]])).rejects.toMatchObject({ reason: 'plaintext' });
+    await expect(new AesGcmCodec([current], {}).decode([plaintexts[0]![1]])).rejects.toMatchObject({ reason: 'plaintext' });
+    expect(() => new AesGcmCodec([current], { acceptPlaintext: { until: new Date('not a date') } })).toThrow(/valid Date/);
+  });
+
+  test('encoding always encrypts, whatever plaintext decoding accepts', async () => {
+    for (const acceptPlaintext of [true, false, { until: new Date(Date.now() + HOUR) }]) {
+      const [encoded] = await new AesGcmCodec([current], { acceptPlaintext }).encode([plain({ uid: 'APP-9' })]);
+      expect(meta(encoded!, 'encoding')).toBe(ENCRYPTED_ENCODING);
+      expect(text(encoded!)).not.toContain('APP-9');
+    }
+  });
+
+  test('a duplicate key id is refused at construction', () => {
+    expect(() => new AesGcmCodec([key('a'), key('a')])).toThrow(/"a"/);
+    expect(() => new AesGcmCodec([key('a'), key('b'), key('a')])).toThrow(/listed more than once/);
+  });
+});
+
+describe('parseCodecKeys', () => {
+  // Fixed keys, so the leak check below is deterministic.
+  const k1 = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+  const k2 = Buffer.alloc(32, 7).toString('base64');
+
+  test('parses id:base64key entries, in order, ignoring blanks and spaces', () => {
+    const keys = parseCodecKeys(` first:${k1} ,, second.2026-11:${k2},`);
+    expect(keys.map((k) => k.id)).toEqual(['first', 'second.2026-11']);
+    expect(keys[0]!.key.toString('base64')).toBe(k1);
+    expect(keys[1]!.key.toString('base64')).toBe(k2);
+  });
+
+  test('a duplicate key id is refused, naming the id', () => {
+    expect(() => parseCodecKeys(`a:${k1},a:${k2}`)).toThrow('PAYLOAD_CODEC_KEYS lists the key id "a" more than once');
+    expect(() => parseCodecKeys(`a:${k1},b:${k2},a:${k1}`)).toThrow(/"a"/);
+  });
+
+  /** The first substring of at least 4 characters of `secret` that `message` contains. */
+  const leakOf = (message: string, secret: string) => {
+    for (let i = 0; i + 4 <= secret.length; i++) if (message.includes(secret.slice(i, i + 4))) return secret.slice(i, i + 4);
+    return undefined;
+  };
+  const messageOf = (spec: string) => {
+    try {
+      parseCodecKeys(spec);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected parseCodecKeys to refuse');
+  };
+
+  test.each([
+    // [case, bad entry, what in it may be key material]
+    ['no colon', `nocolon${k2}`, `nocolon${k2}`],
+    ['an empty id', `:${k2}`, k2],
+    ['an id that is not an id', `bad id!:${k2}`, `bad id!:${k2}`],
+    ['a short key', 'k1:dG9vIHNob3J0', 'dG9vIHNob3J0'],
+    ['a truncated key', `k1:${k2.slice(0, 40)}`, k2.slice(0, 40)],
+    ['key and id the wrong way round', `${k2.replace(/=+$/, '')}:k1`, k2.replace(/=+$/, '')],
+  ])('a malformed entry (%s) is named by its position, never by any part of its key', (_name, bad, material) => {
+    const message = messageOf(`good:${k1},${bad}`);
+    expect(message).toContain('entry 2 of PAYLOAD_CODEC_KEYS');
+    expect(leakOf(message, material)).toBeUndefined();
+    expect(leakOf(message, k1)).toBeUndefined();
+  });
+
+  test('a short key names its entry by position and id, and says what is wrong', () => {
+    expect(messageOf('k1:dG9vIHNob3J0')).toBe('entry 1 of PAYLOAD_CODEC_KEYS (id "k1"): the key must be 32 bytes of base64 (openssl rand -base64 32)');
+    expect(messageOf(`nocolon${k2}`)).toBe('entry 1 of PAYLOAD_CODEC_KEYS is not id:base64key');
   });
 });
 
@@ -69,7 +191,8 @@ describe('the codec endpoint', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const server = await startCodecServer({ codec: new AesGcmCodec(keys), token: TOKEN, corsOrigins: [UI], logger: createLogger('codec-test', 'silent'), host: '127.0.0.1', port: 0 });
+    // As deployed: the endpoint only displays what history already holds, so it may show plaintext.
+    const server = await startCodecServer({ codec: new AesGcmCodec(keys, { acceptPlaintext: true }), token: TOKEN, corsOrigins: [UI], logger: createLogger('codec-test', 'silent'), host: '127.0.0.1', port: 0 });
     url = server.url;
     close = server.close;
   });
@@ -112,6 +235,38 @@ describe('the codec endpoint', () => {
     expect(await response.json()).toMatchObject({ reason: 'unknown_key' });
   });
 
+  test('displays a payload written before encryption (acceptPlaintext: true), which a worker-side codec refuses', async () => {
+    const before = plain({ legacy: true, score: 7 });
+    const response = await call('/codec/decode', { payloads: [asJson(before)] }, { authorization: `Bearer ${TOKEN}` });
+    expect(response.status).toBe(200);
+    const { payloads } = (await response.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+    expect(payloads).toEqual([asJson(before)]);
+    // The worker's codec (default options) refuses the very same payload.
+    await expect(new AesGcmCodec(keys).decode([before])).rejects.toMatchObject({ reason: 'plaintext' });
+  });
+
+  test('an endpoint whose codec refuses plaintext answers 400 with reason plaintext', async () => {
+    const strict = await startCodecServer({ codec: new AesGcmCodec(keys), token: TOKEN, corsOrigins: [UI], logger: createLogger('codec-test', 'silent'), host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`${strict.url}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ payloads: [asJson(plain({ legacy: true }))] }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ reason: 'plaintext', message: expect.stringContaining('PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL') });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('encoding through the endpoint still encrypts', async () => {
+    const response = await call('/codec/encode', { payloads: [asJson(plain({ score: 42 }))] }, { authorization: `Bearer ${TOKEN}` });
+    expect(response.status).toBe(200);
+    const { payloads } = (await response.json()) as { payloads: Array<{ metadata: Record<string, string> }> };
+    expect(Buffer.from(payloads[0]!.metadata.encoding!, 'base64').toString('utf8')).toBe(ENCRYPTED_ENCODING);
+  });
+
   test('CORS admits the Web UI’s origin only', async () => {
     const preflight = (origin: string) =>
       fetch(`${url}/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
@@ -146,8 +301,9 @@ test('a journey’s raw history holds no plaintext payload: no uid, no score', a
     };
     walk(history, 'history');
     const notEncrypted = payloads.filter((p) => meta(p.payload, 'encoding') !== ENCRYPTED_ENCODING);
-    // Only search attributes are stored as they are; codecs never see them.
-    expect(notEncrypted.every((p) => p.path.includes('.searchAttributes.indexedFields.'))).toBe(true);
+    // Only search attributes and the SDK's own patch markers (a patch id, no data) are stored as
+    // they are; codecs never see them.
+    expect(notEncrypted.map((p) => p.path).filter((path) => !/\.searchAttributes\.indexedFields\.|\.markerRecordedEventAttributes\.details\./.test(path))).toEqual([]);
     expect(payloads.length - notEncrypted.length).toBeGreaterThan(5);
     for (const { payload } of payloads) {
       expect(text(payload)).not.toContain(uid);

@@ -36,7 +36,9 @@ describe('receiver configuration', () => {
       expiryMs: 48 * 3_600_000,
       settleMs: 30 * 86_400_000,
       handoffRetryInitialMs: 1_000,
+      maxEventAgeMs: 30 * 86_400_000,
     });
+    expect(config).toMatchObject({ internal: { host: '127.0.0.1', port: 9465 }, maxConnections: 256, requestTimeoutMs: 10_000, acceptPlaintextUntil: null });
     expect(config.fallback!.journey.expiryMs).toBeGreaterThan(24 * 3_600_000);
   });
 
@@ -78,6 +80,66 @@ describe('receiver configuration', () => {
     expect(deploymentFor(config, 'someone-else')).toBeNull();
 
     expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: file })).join()).toContain('OLD_KEY, which is not set');
+  });
+});
+
+describe('integration isolation', () => {
+  const file = (name: string, lines: string[]) => {
+    const path = resolve(TEST_DATA_DIR, `deployments-${name}.yaml`);
+    writeFileSync(path, ['deployments:', ...lines].join('\n'));
+    return path;
+  };
+
+  test('one rule: BEGINI_API_KEY or a deployments file, never both', () => {
+    const deployments = file('single', ['  - { integrationId: a, environment: test, keys: [{ id: a1, value: key-a }] }']);
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_API_KEY: 'k', BEGINI_DEPLOYMENTS_FILE: deployments })).join()).toContain('not both');
+    // With a file alone, a key verifies only its own integration.
+    const config = loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: deployments });
+    expect(deploymentFor(config, 'a')?.keys.map((k) => k.id)).toEqual(['a1']);
+    expect(deploymentFor(config, 'b')).toBeNull();
+  });
+
+  test('each deployment lives in its own namespace', () => {
+    const shared = file('shared-namespace', [
+      '  - { integrationId: prod, environment: production, keys: [{ id: p1, value: key-p }] }',
+      '  - { integrationId: test, environment: test, keys: [{ id: t1, value: key-t }] }',
+    ]);
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: shared })).join()).toContain('share namespace default');
+    const separate = file('separate-namespaces', [
+      '  - { integrationId: prod, environment: production, keys: [{ id: p1, value: key-p }] }',
+      '  - { integrationId: test, environment: test, namespace: begini-test, keys: [{ id: t1, value: key-t }] }',
+    ]);
+    const config = loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: separate, TEMPORAL_NAMESPACE: 'begini-prod' });
+    expect([deploymentFor(config, 'prod')?.namespace, deploymentFor(config, 'test')?.namespace]).toEqual(['begini-prod', 'begini-test']);
+  });
+
+  test('a key shared by two deployments, or a key id listed twice, is refused', () => {
+    const sharedKey = file('shared-key', [
+      '  - { integrationId: prod, environment: production, keys: [{ id: p1, value: same-key }] }',
+      '  - { integrationId: test, environment: test, namespace: begini-test, keys: [{ id: t1, value: same-key }] }',
+    ]);
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: sharedKey })).join()).toContain('a signature must identify one deployment');
+    const twice = file('key-id-twice', ['  - { integrationId: prod, environment: production, keys: [{ id: p1, value: k1 }, { id: p1, value: k2 }] }']);
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_DEPLOYMENTS_FILE: twice })).join()).toContain('key id p1 is listed twice');
+  });
+});
+
+describe('payload encryption migration', () => {
+  test('plaintext payloads are refused unless a dated allowance of at most 90 days is set', () => {
+    expect(loadWorkerConfig({ ...CODEC }).acceptPlaintextUntil).toBeNull();
+    const soon = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    expect(loadWorkerConfig({ ...CODEC, PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: soon }).acceptPlaintextUntil?.toISOString().slice(0, 10)).toBe(soon);
+    const far = new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
+    expect(problemsOf(() => loadWorkerConfig({ ...CODEC, PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: far })).join()).toContain('at most 90 days');
+    expect(problemsOf(() => loadReceiverConfig({ ...CODEC, BEGINI_API_KEY: 'k', PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: 'always' })).join()).toContain('PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL');
+  });
+
+  test('no configuration error repeats a secret', () => {
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const problems = problemsOf(() =>
+      loadReceiverConfig({ BEGINI_API_KEY: 'begini-secret-value', PAYLOAD_CODEC_KEYS: `nocolon${key}`, OPERATOR_API_TOKEN: 'short-token-secret', PORT: 'x' }),
+    ).join('\n');
+    for (const secret of [key.slice(0, 8), key.slice(8, 16), 'begini-secret-value', 'short-token-secret']) expect(problems).not.toContain(secret);
   });
 });
 

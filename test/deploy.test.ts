@@ -22,10 +22,50 @@ function compose(dir: string, ...args: string[]): string {
   return execFileSync('docker-compose', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+type Service = Record<string, unknown>;
+
+function resolvedServices(env: string): Record<string, Service> {
+  return (parseYaml(compose(composeProject(env), 'config')) as { services: Record<string, Service> }).services;
+}
+
+function envFile(values: Record<string, string>): string {
+  return Object.entries(values).map(([name, value]) => `${name}=${value}\n`).join('');
+}
+
+/** Fills `NAME=` lines of an env file; throws if a name has no such line, so a rename is noticed. */
+function fillEnv(env: string, values: Record<string, string>): string {
+  return Object.entries(values).reduce((text, [name, value]) => {
+    const line = new RegExp(`^${name}=$`, 'm');
+    if (!line.test(text)) throw new Error(`no empty ${name}= line to fill`);
+    return text.replace(line, `${name}=${value}`);
+  }, env);
+}
+
+/** The variables docker-compose.yml requires (`:?`) besides the database password. */
+const REQUIRED_FOR_VALIDATION = {
+  CODEC_AUTH_TOKEN: 'only-for-validation-0123456789',
+  PAYLOAD_CODEC_KEYS: 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+  LOS_CALLBACK_URL: 'https://los.invalid/decisions',
+  LOS_CALLBACK_SECRET: 'only-for-validation-los-secret',
+};
+
+/** A host-side view of a compose port, from either the short or the long syntax. */
+function portMapping(port: unknown): { hostIp: string | undefined; published: number | undefined; target: number } {
+  if (typeof port === 'object' && port !== null) {
+    const p = port as { host_ip?: string; published?: number | string; target: number | string };
+    return { hostIp: p.host_ip, published: p.published === undefined ? undefined : Number(p.published), target: Number(p.target) };
+  }
+  const parts = String(port).replace(/\/\w+$/, '').split(':');
+  const target = Number(parts.pop());
+  const published = parts.length ? Number(parts.pop()) : undefined;
+  return { hostIp: parts.length ? parts.join(':') : undefined, published, target };
+}
+
 test('docker-compose.yml is valid with the variables of .env.example filled in', () => {
-  const example = readFileSync(resolve(ROOT, '.env.example'), 'utf8')
-    .replace(/^POSTGRES_PASSWORD=$/m, 'POSTGRES_PASSWORD=only-for-validation')
-    .replace(/^CODEC_AUTH_TOKEN=$/m, 'CODEC_AUTH_TOKEN=only-for-validation-0123456789');
+  const example = fillEnv(readFileSync(resolve(ROOT, '.env.example'), 'utf8'), {
+    POSTGRES_PASSWORD: 'only-for-validation',
+    ...REQUIRED_FOR_VALIDATION,
+  });
   const dir = composeProject(example);
   compose(dir, 'config', '-q');
   const config = parseYaml(compose(dir, 'config')) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
@@ -41,7 +81,8 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
 });
 
 test('docker-compose.yml refuses to run without a database password', () => {
-  const dir = composeProject('BEGINI_API_KEY=x\nCODEC_AUTH_TOKEN=only-for-validation-0123456789\n');
+  // Everything else required is set, so the refusal is about the password alone.
+  const dir = composeProject(envFile({ BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }));
   expect(() => compose(dir, 'config', '-q')).toThrow(/POSTGRES_PASSWORD/);
 });
 
@@ -50,6 +91,65 @@ test('.env.example holds no secret values', () => {
   for (const name of ['POSTGRES_PASSWORD', 'BEGINI_API_KEY', 'LOS_CALLBACK_SECRET', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS', 'CODEC_AUTH_TOKEN']) {
     expect(lines).toContain(`${name}=`);
   }
+  // The plaintext allowance is documented but off unless an operator turns it on.
+  expect(lines).toContain('# PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL=');
+  expect(lines.filter((l) => l.startsWith('PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL='))).toEqual([]);
+});
+
+test('docker-compose.yml hands each service only its own secrets', () => {
+  // Distinct, recognisable values; none contains another. The last one is named by nothing in the
+  // compose file (like a deployments file's fromEnv key): with env_file it would reach every service.
+  const secrets = {
+    POSTGRES_PASSWORD: 'SECRET-postgres-password-1f0c',
+    BEGINI_API_KEY: 'SECRET-begini-api-key-2e1d',
+    PAYLOAD_CODEC_KEYS: 'v1:SECRET-payload-codec-keys-3d2e',
+    CODEC_AUTH_TOKEN: 'SECRET-codec-auth-token-4c3f-0123456789',
+    LOS_CALLBACK_URL: 'https://SECRET-los-callback-url-5b4a.invalid/decisions',
+    LOS_CALLBACK_SECRET: 'SECRET-los-callback-secret-6a5b',
+    OPERATOR_API_TOKEN: 'SECRET-operator-api-token-7f6c-0123456789',
+    BEGINI_KEY_UNLISTED: 'SECRET-begini-key-unlisted-8e7d',
+  };
+  const services = resolvedServices(envFile({ ...secrets, LOG_LEVEL: 'info' }));
+
+  // The whole resolved service, not only `environment`: a secret in a command or a label leaks too.
+  const received = Object.fromEntries(
+    Object.entries(services).map(([name, service]) => {
+      const text = JSON.stringify(service);
+      return [name, Object.keys(secrets).filter((secret) => text.includes(secrets[secret as keyof typeof secrets])).sort()];
+    }),
+  );
+  expect(received).toEqual({
+    postgresql: ['POSTGRES_PASSWORD'],
+    temporal: ['POSTGRES_PASSWORD'],
+    // The browser calls the codec endpoint with the token in the path.
+    'temporal-ui': ['CODEC_AUTH_TOKEN'],
+    'temporal-setup': [],
+    codec: ['CODEC_AUTH_TOKEN', 'PAYLOAD_CODEC_KEYS'],
+    // Internet-facing: never the LOS secret or where decisions go.
+    receiver: ['BEGINI_API_KEY', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS'],
+    worker: ['LOS_CALLBACK_SECRET', 'LOS_CALLBACK_URL', 'PAYLOAD_CODEC_KEYS'],
+  });
+  expect((services.receiver!.environment as Record<string, string>).BEGINI_API_KEY).toBe(secrets.BEGINI_API_KEY);
+  expect((services.worker!.environment as Record<string, string>).LOS_CALLBACK_SECRET).toBe(secrets.LOS_CALLBACK_SECRET);
+
+  // `docker-compose config` inlines env_file into environment, so look at the file itself.
+  const raw = parseYaml(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+  for (const name of ['temporal-setup', 'codec', 'receiver', 'worker']) {
+    expect({ service: name, env_file: raw.services[name]!.env_file }).toEqual({ service: name, env_file: undefined });
+  }
+});
+
+test('the receiver publishes its internal port on loopback only', () => {
+  const services = resolvedServices(envFile({ POSTGRES_PASSWORD: 'only-for-validation', BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }));
+  const receiver = services.receiver!;
+  const environment = receiver.environment as Record<string, string>;
+  expect(environment.INTERNAL_HOST).toBe('0.0.0.0');
+  const internalPort = Number(environment.INTERNAL_PORT);
+  expect(internalPort).toBe(9465);
+  const ports = (receiver.ports as unknown[]).map(portMapping);
+  expect(ports.filter((p) => p.target === internalPort)).toEqual([{ hostIp: '127.0.0.1', published: internalPort, target: internalPort }]);
+  // The webhook port stays public.
+  expect(ports.filter((p) => p.target === 3000)).toEqual([{ hostIp: undefined, published: 3000, target: 3000 }]);
 });
 
 test('the Dockerfile passes hadolint', () => {

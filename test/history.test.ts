@@ -11,7 +11,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   los = await startLos();
-  stack = await startStack({ name: 'history', los });
+  stack = await startStack({ name: 'history', los, env: { LOS_TIMEOUT_MS: '20000' } });
 });
 afterAll(async () => {
   await stack.stop();
@@ -63,3 +63,34 @@ test('2,500 duplicate deliveries: one decision, bounded events, continued as new
   expect(los.forUid(uid, 'decision')).toHaveLength(1);
   expect(los.forUid(uid, 'late_event')).toHaveLength(1);
 });
+
+test('a flood while the hand-off hangs: the run gives the hand-off up and continues as new, then hands off once', async () => {
+  const uid = newUid();
+  const score = JSON.stringify(delivery('psychometric_score.complete', uid));
+  // The LOS takes longer than the flood to answer (each attempt gives up after 20 s): a hand-off is in flight throughout.
+  los.delayMs = 60_000;
+  try {
+    expect((await stack.send(score)).status).toBe(200);
+    await stack.waitForJourney(uid, (v) => v.handoff.status === 'pending');
+    const firstRunId = (await stack.handle(uid).describe()).runId;
+    const statuses = await sendAll(Array(2_100).fill(score), 32);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+
+    // Well before the LOS answers, the run that was waiting on it has continued as new.
+    const deadline = Date.now() + 30_000;
+    let first = await stack.client.workflow.getHandle(uid, firstRunId).describe();
+    while (first.status.name === 'RUNNING' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      first = await stack.client.workflow.getHandle(uid, firstRunId).describe();
+    }
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    const history = await stack.client.workflow.getHandle(uid, firstRunId).fetchHistory();
+    expect(history.events!.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+  } finally {
+    los.delayMs = 0;
+  }
+  const view = await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered', 90_000);
+  expect(view.decision?.outcome).toBe('APPROVE');
+  // Every attempt carried the same Idempotency-Key: the LOS took one decision.
+  expect(new Set(los.forUid(uid, 'decision').map((r) => r.idempotencyKey)).size).toBe(1);
+}, 180_000);

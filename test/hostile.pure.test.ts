@@ -1,6 +1,12 @@
 /** Property-based tests of the verifier and the schemas on hostile input (no Temporal needed). */
 import fc from 'fast-check';
-import { MAX_UID_LENGTH, parseDelivery } from '../src/begini/events';
+import { MAX_LABEL_LENGTH, MAX_TRAITS, MAX_UID_LENGTH, parseDelivery } from '../src/begini/events';
+import { toDelivery } from '../src/receiver/deliver';
+import type { Deployment } from '../src/config';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { AesGcmCodec } from '../src/codec/aesGcm';
+import { applyDelivery, startJourney } from '../workflows/journeyState';
+import type { BeginiDelivery } from '../workflows/definitions';
 import { sign, verifySignature } from '../src/begini/verifier';
 import { recordCases } from './support/propertyCount';
 
@@ -97,14 +103,15 @@ describe('schemas', () => {
 
   test('deep nesting and huge arrays parse without a crash', () => {
     const deep = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-    for (const depth of [100, 1_000, 5_000]) {
-      const text = `{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":${deep(depth)}}}`;
-      expect(parseDelivery(JSON.parse(text)).ok).toBe(true);
-    }
+    const nested = (depth: number) => parseDelivery(JSON.parse(`{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":${deep(depth)}}}`));
+    expect(nested(20).ok).toBe(true);
+    // Far deeper than any Begini payload: refused for good (4xx), never an endless 503.
+    for (const depth of [100, 1_000, 5_000, 100_000]) expect(nested(depth)).toMatchObject({ ok: false, reason: 'nesting_too_deep' });
     const huge = { uid: 'u', integration_id: 'i', event: { type: 'psychometric_score.complete', details: { calculated: { score: 1, risk_band: 'B', traits: Array.from({ length: 50_000 }, (_, i) => ({ key: `t${i}` })) }, scored_at: 1 } } };
     const parsed = parseDelivery(huge);
-    expect(parsed.ok && parsed.event.score?.traits.length).toBe(50_000);
-    recordCases('schemas: deep nesting and huge arrays', 4);
+    // Kept on record but marked malformed: no list that reaches a journey's state is unbounded.
+    expect(parsed.ok && parsed.event.malformed && parsed.event.score).toBeNull();
+    recordCases('schemas: deep nesting and huge arrays', 5);
   });
 
   test('uids: control characters and over-long ones are refused; path separators are opaque text', () => {
@@ -118,8 +125,153 @@ describe('schemas', () => {
     );
     expect(parseDelivery(envelope('x'.repeat(10_000)))).toMatchObject({ ok: false, reason: 'invalid_envelope' });
     expect(parseDelivery(envelope('x'.repeat(MAX_UID_LENGTH + 1)))).toMatchObject({ ok: false, reason: 'invalid_envelope' });
-    for (const uid of ['../../etc/passwd', 'a/b/c', 'a\\b', '/after-close', '%2e%2e%2f']) {
+    for (const uid of ['../../etc/passwd', 'a/b/c', 'a\\b', '/after-close', 'X/after-close', '%2e%2e%2f']) {
       expect(parseDelivery(envelope(uid))).toMatchObject({ ok: true, uid });
     }
+  });
+
+  test('identifiers that are not well-formed Unicode are refused: a lone surrogate would collapse two uids into one', () => {
+    const envelope = (uid: string, integration = 'i', type = 'application.expired') => ({ uid, integration_id: integration, event: { type } });
+    check(
+      'schemas: lone surrogates in identifiers',
+      fc.property(fc.string({ maxLength: 20 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 2 }), (a, surrogate, b, field) => {
+        const odd = `${a}${String.fromCharCode(surrogate)}${b}`;
+        const body = [envelope(odd), envelope('u', odd), envelope('u', 'i', odd)][field]!;
+        expect(parseDelivery(body)).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+      }),
+      500,
+    );
+  });
+});
+
+describe('what reaches Temporal is bounded', () => {
+  const deployment: Deployment = {
+    integrationId: 'i',
+    environment: 'test',
+    namespace: 'default',
+    keys: [],
+    journey: { requiredScores: ['psychometric'], scoreGraceMs: 1, expiryMs: 1, settleMs: 1, handoffRetryInitialMs: 1 },
+  };
+  const hostileText = fc.oneof(fc.string({ maxLength: 3_000 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.constant('x'.repeat(3_000)));
+
+  test('every free-text field of a score, at any length and in any script, reaches the journey clipped or marked malformed', () => {
+    check(
+      'bounds: long and odd free-text fields',
+      fc.property(
+        fc.record({
+          platform: hostileText,
+          risk_band: hostileText,
+          score_confidence: hostileText,
+          traitKey: hostileText,
+          traitBand: hostileText,
+          traits: fc.integer({ min: 0, max: 500 }),
+          permission: hostileText,
+          permissions: fc.integer({ min: 0, max: 2_000 }),
+          extraTimestamps: fc.integer({ min: 0, max: 2_000 }),
+        }),
+        (f) => {
+          const details: Record<string, unknown> = {
+            scored_at: 1_700_000_000,
+            platform: f.platform,
+            permissions: { granted: Array.from({ length: f.permissions }, (_, i) => `${f.permission}${i}`), denied: { permissions: { denied: ['nested'] } } },
+            calculated: {
+              score: 1,
+              risk_band: f.risk_band,
+              score_confidence: f.score_confidence,
+              traits: Array.from({ length: f.traits }, () => ({ key: f.traitKey, risk_band: f.traitBand })),
+            },
+          };
+          for (let i = 0; i < f.extraTimestamps; i++) details[`t${i}_at`] = i;
+          const parsed = parseDelivery({ uid: 'u', integration_id: 'i', event: { type: 'psychometric_score.complete', details } });
+          if (!parsed.ok) throw new Error(parsed.message);
+          const score = parsed.event.score;
+          if (score) {
+            for (const text of [score.riskBand, score.scoreConfidence ?? '', score.platform ?? '', ...score.traits.flatMap((t) => [t.key, t.riskBand ?? ''])]) {
+              expect(text.length).toBeLessThanOrEqual(MAX_LABEL_LENGTH);
+            }
+            expect(score.traits.length).toBeLessThanOrEqual(MAX_TRAITS);
+            expect(score.permissionsGranted.length + score.permissionsDenied.length).toBeLessThanOrEqual(400);
+          } else {
+            expect(parsed.event.malformed).toBe(true);
+          }
+          expect(Object.keys(parsed.event.timestamps).length).toBeLessThanOrEqual(16);
+          const delivery = toDelivery({ uid: 'u', integrationId: 'i', deployment, keyId: 'k', event: parsed.event, rawBody: Buffer.from('x'), receivedAt: new Date() });
+          expect(delivery.semanticKey).toMatch(/^[0-9a-f]{64}$/);
+          expect(Buffer.byteLength(JSON.stringify(delivery))).toBeLessThan(96 * 1024);
+        },
+      ),
+      300,
+    );
+  });
+});
+
+describe('nothing from outside the trust boundary is applied', () => {
+  const settings = { requiredScores: ['psychometric'], scoreGraceMs: 60_000, expiryMs: 3_600_000, settleMs: 1_000, handoffRetryInitialMs: 1 };
+  const T0 = new Date('2026-11-28T10:00:00Z');
+  const delivery = (n: number, type: string, integrationId: string, band: string): BeginiDelivery => ({
+    type,
+    recognised: true,
+    malformed: false,
+    issues: [],
+    details: {},
+    reasons: null,
+    score: type.endsWith('_score.complete')
+      ? { kind: type.split('_')[0]!, score: n, riskBand: band, scoreConfidence: null, scoredAt: n, platform: null, traits: [], permissionsGranted: [], permissionsDenied: [] }
+      : null,
+    integrationId,
+    environment: 'test',
+    keyId: 'k',
+    receivedAt: T0.toISOString(),
+    fingerprint: `${integrationId}-${n}`.padEnd(64, '0'),
+    // The same event from another integration has the same semantic key: it must not mask the real one.
+    semanticKey: `${type}|${n}`,
+  });
+  const types = ['application.complete', 'application.expired', 'application.cancelled', 'psychometric_score.complete', 'android_score.complete'];
+
+  test("foreign integration: any interleaving of another integration's deliveries leaves the journey as its own deliveries alone make it", () => {
+    check(
+      'trust: foreign deliveries interleaved',
+      fc.property(
+        fc.array(fc.record({ n: fc.integer({ min: 1, max: 20 }), type: fc.constantFrom(...types), foreign: fc.boolean(), band: fc.constantFrom('A', 'E') }), { maxLength: 30 }),
+        (steps) => {
+          const mixed = startJourney({ uid: 'u', integrationId: 'own', environment: 'test', settings }, T0);
+          const alone = startJourney({ uid: 'u', integrationId: 'own', environment: 'test', settings }, T0);
+          for (const step of steps) {
+            const d = delivery(step.n, step.type, step.foreign ? 'foreign' : 'own', step.band);
+            applyDelivery(mixed, d, T0);
+            if (!step.foreign) applyDelivery(alone, d, T0);
+          }
+          const foreignCount = steps.filter((s) => s.foreign).length;
+          expect(mixed.scores).toEqual(alone.scores);
+          expect(mixed.application).toEqual(alone.application);
+          expect(mixed.counts.duplicates).toBe(alone.counts.duplicates);
+          expect(mixed.counts.quarantined).toBe(foreignCount);
+          expect(mixed.flags.filter((f) => f !== 'foreign_delivery')).toEqual(alone.flags);
+        },
+      ),
+      1_000,
+    );
+  });
+
+  test('plaintext signals: any payload that is not ours-encrypted is refused by the worker-side codec', async () => {
+    const codec = new AesGcmCodec([{ id: 'k', key: Buffer.alloc(32, 3) }]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue().map((value) => defaultPayloadConverter.toPayload(value)!),
+          fc.record({
+            metadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 40 }), { maxKeys: 4 }),
+            data: fc.uint8Array({ maxLength: 200 }),
+          }),
+        ),
+        async (payload) => {
+          const encoding = Buffer.from(payload.metadata?.encoding ?? []).toString();
+          fc.pre(encoding !== 'binary/encrypted');
+          await expect(codec.decode([payload])).rejects.toMatchObject({ reason: 'plaintext' });
+        },
+      ),
+      { numRuns: 500 },
+    );
+    recordCases('trust: plaintext payloads', 500);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterCloseWorkflowId, reviewUpdate, searchAttributes } from '../workflows/definitions';
+import { reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../workflows/definitions';
 import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
 import { LOS_SECRET } from './support/los';
@@ -68,8 +68,9 @@ describe('journey', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.decision)).toBe('APPROVE');
     expect(description.typedSearchAttributes.get(searchAttributes.riskBand)).toBe('B');
     expect(description.typedSearchAttributes.get(searchAttributes.handoff)).toBe('delivered');
-    expect(await description.staticSummary()).toContain(uid);
-    expect(await description.staticDetails()).toContain("integration");
+    // The summary stays short (the server caps it); the uid is the workflow ID and is in the details.
+    expect(await description.staticSummary()).toBe('Begini journey (test)');
+    expect(await description.staticDetails()).toContain(uid);
     await stack.recordHistory(uid, 'happy-path');
   });
 
@@ -257,26 +258,36 @@ describe('journey timers', () => {
     await stack.recordHistory(uid, 'review-deadline');
   });
 
-  test('a delivery after the journey has closed is recorded and decides nothing', async () => {
+  test('a delivery after the journey has closed is recorded under the same workflow ID and decides nothing', async () => {
     const stack = await stackWith('settle', { JOURNEY_SETTLE: '1s' });
     const uid = newUid();
+    // A real applicant whose uid looks like the old derived ID; it must never receive uid's late events.
+    const lookalike = `${uid}/after-close`;
     const now = Math.floor(Date.now() / 1000);
+    await stack.send(delivery('application.complete', lookalike, { now }));
     await stack.send(delivery('psychometric_score.complete', uid, { now }));
+    const journeyRun = (await stack.handle(uid).describe()).runId;
     const result = await stack.handle(uid).result();
     expect(result.stage).toBe('closed');
     expect(result.decision?.outcome).toBe('APPROVE');
+    await stack.recordHistory(uid, 'closed-then-late');
 
     const late = await stack.send(delivery('psychometric_score.complete', uid, { now: now + 3600, details: { calculated: { risk_band: 'E' } } }));
     expect(late.status).toBe(200);
-    const recorded = await stack.waitForJourney(afterCloseWorkflowId(uid), (v) => v.counts.deliveries === 1);
+    const recorded = await stack.waitForJourney(uid, (v) => v.flags.includes('after_close') && v.counts.deliveries === 1);
     expect(recorded.stage).toBe('closed');
     expect(recorded.decision).toBeNull();
     expect(recorded.events[0]).toMatchObject({ type: 'psychometric_score.complete', late: true });
     expect(recorded.flags).toEqual(expect.arrayContaining(['after_close', 'late_event']));
-    expect((await stack.handle(uid).describe()).status.name).toBe('COMPLETED');
+    const recorder = await stack.handle(uid).describe();
+    expect(recorder.type).toBe(WORKFLOW_TYPES.afterClose);
+    expect(recorder.runId).not.toBe(journeyRun);
+    expect((await stack.client.workflow.getHandle(uid, journeyRun).describe()).status.name).toBe('COMPLETED');
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
-    await stack.recordHistory(uid, 'closed-then-late');
-    await stack.recordHistory(afterCloseWorkflowId(uid), 'after-close');
+    const other = await stack.journey(lookalike);
+    expect(other).toMatchObject({ stage: 'awaiting_scores', counts: { deliveries: 1 } });
+    expect(los.forUid(lookalike)).toHaveLength(0);
+    await stack.recordHistory(uid, 'after-close');
   });
 });
 

@@ -4,6 +4,7 @@ import {
   applyDelivery,
   decisionTrigger,
   MAX_EVENTS_RECORDED,
+  MAX_PENDING_NOTICES,
   nextWaitDeadline,
   stageOf,
   startJourney,
@@ -216,5 +217,53 @@ describe('after the decision', () => {
     applyDelivery(j, event('application.cancelled'), T0);
     expect(j.application).toBe('pending');
     expect(decisionTrigger(j, T0)).toBeNull();
+  });
+});
+
+describe('quarantine: recorded, never applied', () => {
+  test("a delivery of another integration or environment never changes the journey, and cannot mask the journey's own event", () => {
+    const j = journey();
+    const foreign = score('psychometric', 100, { riskBand: 'A' });
+    for (const stranger of [{ ...foreign, integrationId: 'other' }, { ...foreign, fingerprint: 'f2'.padEnd(64, '0'), environment: 'production' }]) {
+      const record = applyDelivery(j, stranger, T0);
+      expect(record).toMatchObject({ quarantined: 'foreign', duplicate: false, late: false });
+    }
+    expect(j.scores).toEqual({});
+    expect(j.flags).toEqual(['foreign_delivery']);
+    expect(j.counts).toMatchObject({ deliveries: 2, quarantined: 2, duplicates: 0 });
+    expect(decisionTrigger(j, T0)).toBeNull();
+    // The journey's own copy of the same event (same semantic key) is applied, not taken for a duplicate.
+    const own = applyDelivery(j, { ...foreign, fingerprint: 'f3'.padEnd(64, '0') }, T0);
+    expect(own).toMatchObject({ duplicate: false });
+    expect(j.scores.psychometric?.riskBand).toBe('A');
+  });
+
+  test('an event older than the maximum event age is recorded and never applied; without the setting (older journeys) it applies', () => {
+    const maxEventAgeMs = 30 * 86_400_000;
+    const j = startJourney({ uid: 'u', integrationId: 'i', environment: 'test', settings: { ...settings, maxEventAgeMs } }, T0);
+    const nowSeconds = T0.getTime() / 1000;
+    const monthAgo = nowSeconds - 31 * 86_400;
+    const replayed = applyDelivery(j, { ...score('psychometric', monthAgo), eventTime: monthAgo }, T0);
+    expect(replayed.quarantined).toBe('too_old');
+    expect(j.scores).toEqual({});
+    expect(j.flags).toEqual(['event_too_old']);
+    const fresh = applyDelivery(j, { ...score('psychometric', nowSeconds), eventTime: nowSeconds - 60 }, T0);
+    expect(fresh.quarantined).toBeUndefined();
+    expect(j.scores.psychometric).toBeDefined();
+
+    const legacy = journey();
+    applyDelivery(legacy, { ...score('psychometric', 1), eventTime: 1 }, T0);
+    expect(legacy.scores.psychometric).toBeDefined();
+  });
+
+  test('late-event notices are bounded: the oldest are dropped and counted', () => {
+    const j = journey();
+    applyDelivery(j, score('psychometric', 1), T0);
+    j.phase = 'settled';
+    j.decision = { outcome: 'APPROVE', reasons: [], policyVersion: 'v', decidedAt: T0.toISOString(), decidedBy: 'policy' };
+    for (let i = 2; i < 2 + MAX_PENDING_NOTICES * 5; i++) applyDelivery(j, score('psychometric', i), T0);
+    expect(j.pendingNotices).toHaveLength(MAX_PENDING_NOTICES);
+    expect(j.counts.noticesDropped).toBe(MAX_PENDING_NOTICES * 4);
+    expect(j.pendingNotices.at(-1)!.score?.scoredAt).toBe(1 + MAX_PENDING_NOTICES * 5);
   });
 });

@@ -7,8 +7,8 @@ let stack: Stack;
 let api: string;
 
 beforeAll(async () => {
-  stack = await startStack({ name: 'journeys-api', env: { OPERATOR_API_TOKEN: TOKEN } });
-  api = `${stack.receiver.url}/journeys`;
+  stack = await startStack({ name: 'journeys-api', env: { OPERATOR_API_TOKEN: TOKEN, METRICS_VISIBILITY_REFRESH: '200ms' } });
+  api = `${stack.receiver.internalUrl}/journeys`;
 });
 afterAll(async () => {
   await stack.stop();
@@ -43,7 +43,7 @@ describe('auth', () => {
   test('the API does not exist when no token is configured', async () => {
     const closed = await startStack({ name: 'journeys-api-off', worker: false });
     try {
-      const response = await fetch(`${closed.receiver.url}/journeys`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const response = await fetch(`${closed.receiver.internalUrl}/journeys`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(response.status).toBe(404);
     } finally {
       await closed.stop();
@@ -72,13 +72,13 @@ describe('GET /journeys', () => {
     const uid = await referredJourney();
     let found = false;
     for (let i = 0; i < 50 && !found; i++) {
-      const result = await call('/?stage=in_review&decision=REFER');
+      const result = await call('?stage=in_review&decision=REFER');
       expect(result.status).toBe(200);
       found = result.body.journeys.some((j: { uid: string }) => j.uid === uid);
       if (!found) await new Promise((r) => setTimeout(r, 100));
     }
     expect(found).toBe(true);
-    const later = await call(`/?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+    const later = await call(`?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
     expect(later.body.journeys.some((j: { uid: string }) => j.uid === uid)).toBe(false);
   });
 
@@ -88,7 +88,7 @@ describe('GET /journeys', () => {
     ['a malformed since', '?since=yesterday'],
     ['an unknown parameter', '?uid=x'],
   ])('%s gets 400', async (_name, query) => {
-    const result = await call(`/${query}`);
+    const result = await call(query);
     expect(result.status).toBe(400);
     expect(result.body).toMatchObject({ reason: 'invalid_query' });
   });
@@ -131,13 +131,35 @@ describe('POST /journeys/:uid/review', () => {
   });
 });
 
+describe('input that can never succeed gets a 4xx, never a 5xx', () => {
+  test.each([
+    ['a date before year 1', '?since=0000-01-01T00:00:00%2B01:00', 'invalid_query'],
+    ['a date in year 1', '?since=0001-01-01T00:00:00Z', 'invalid_query'],
+    ['an unknown integration', '?integration=nobody', 'unknown_integration'],
+    ['bad percent-encoding in the uid', '/%E0%A4%A', 'bad_request'],
+    ['a uid with a control character', '/a%00b', 'invalid_uid'],
+    ['a uid longer than any journey', `/${'x'.repeat(2_000)}`, 'invalid_uid'],
+  ])('%s', async (_name, path, reason) => {
+    const result = await call(path);
+    expect(result.status).toBeGreaterThanOrEqual(400);
+    expect(result.status).toBeLessThan(500);
+    expect(result.body).toMatchObject({ reason });
+  });
+
+  test('a review body that is not JSON gets 400 invalid_json', async () => {
+    const result = await call(`/${newUid()}/review`, { method: 'POST', body: '{"outcome": APPROVE' });
+    expect(result.status).toBe(400);
+    expect(result.body).toMatchObject({ reason: 'invalid_json' });
+  });
+});
+
 describe('monitoring', () => {
   test('the receiver counts journeys needing attention from visibility', async () => {
     await referredJourney();
     let value = 0;
     for (let i = 0; i < 50 && value < 1; i++) {
-      const metrics = await (await fetch(`${stack.receiver.url}/metrics`)).text();
-      value = Number(/begini_journeys_needing_attention\{condition="in_review"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      const metrics = await (await fetch(`${stack.receiver.internalUrl}/metrics`)).text();
+      value = Number(/begini_journeys_needing_attention\{namespace="default",condition="in_review"\} (\d+)/.exec(metrics)?.[1] ?? 0);
       if (value < 1) await new Promise((r) => setTimeout(r, 100));
     }
     expect(value).toBeGreaterThanOrEqual(1);

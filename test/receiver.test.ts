@@ -12,7 +12,7 @@ import { sign } from '../src/begini/verifier';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { delivery, newUid, post, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
-import { TEST_DATA_DIR } from './support/paths';
+import { ISOLATION_NAMESPACE, TEST_DATA_DIR } from './support/paths';
 import { freePort } from './support/ports';
 import { startStack, type Stack } from './support/stack';
 
@@ -42,6 +42,7 @@ beforeAll(async () => {
       `    keys: [{ id: "prod-2026-05", value: "${OLD_KEY}" }, { id: "prod-2026-11", value: "${NEW_KEY}" }]`,
       `  - integrationId: "${TESTING_INTEGRATION}"`,
       '    environment: test',
+      `    namespace: ${ISOLATION_NAMESPACE}`,
       `    keys: [{ id: "test-1", value: "${TEST_ENV_KEY}" }]`,
     ].join('\n'),
   );
@@ -117,12 +118,16 @@ describe('signature', () => {
     await expectNoWorkflow(id);
   });
 
-  test('an integration this receiver does not know gets unknown_integration', async () => {
+  test('an integration this receiver does not know gets the same answer as a bad signature', async () => {
     const id = uid();
-    const result = await stack.send(delivery('psychometric_score.complete', id, { integrationId: 'cccccccccccccccccccccccc' }), { key: NEW_KEY });
-    expect(result.status).toBe(403);
-    expect(result.body).toMatchObject({ detail: 'Validation Failure', reason: 'unknown_integration' });
+    const unknown = await stack.send(delivery('psychometric_score.complete', id, { integrationId: 'cccccccccccccccccccccccc' }), { key: NEW_KEY });
+    const mismatch = await stack.send(prodDelivery(id), { key: 'not-the-key' });
+    expect(unknown.status).toBe(403);
+    // Nothing tells a caller which integration ids exist; the log keeps the difference.
+    expect(unknown.body).toEqual(mismatch.body);
+    expect(unknown.body).toMatchObject({ detail: 'Validation Failure', reason: 'signature_mismatch' });
     await expectNoWorkflow(id);
+    expect(stack.logText()).toMatch(/"verdict":"unknown_integration"/);
   });
 
   test('a test-environment key against the production integration is a mismatch', async () => {
@@ -141,7 +146,7 @@ describe('signature', () => {
     const view = await stack.waitForJourney(id, (v) => v.counts.deliveries === 2);
     expect(view.events.map((e) => e.keyId)).toEqual(['prod-2026-05', 'prod-2026-11']);
     expect(view.environment).toBe('production');
-    const metrics = await (await fetch(`${stack.receiver.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.receiver.internalUrl}/metrics`)).text();
     expect(metrics).toMatch(/begini_deliveries_by_key_total\{key_id="prod-2026-05",environment="production"\} [1-9]/);
     expect(metrics).toMatch(/begini_deliveries_by_key_total\{key_id="prod-2026-11",environment="production"\} [1-9]/);
   });
@@ -152,7 +157,7 @@ describe('validation', () => {
     const result = await stack.send('{"uid": "x", ', { key: NEW_KEY });
     // Not JSON, so no integration id: with no fallback key nothing can verify it.
     expect(result.status).toBe(403);
-    expect(result.body).toMatchObject({ reason: 'unknown_integration' });
+    expect(result.body).toMatchObject({ reason: 'signature_mismatch' });
   });
 
   test('invalid UTF-8 gets 400 invalid_json once verified', async () => {

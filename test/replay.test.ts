@@ -16,25 +16,51 @@ import { HISTORY_FIXTURES } from './support/stack';
 const files = ['.', 'before-encryption']
   .flatMap((dir) => readdirSync(resolve(HISTORY_FIXTURES, dir)).filter((f) => f.endsWith('.json')).map((f) => `${dir}/${f}`))
   .sort();
+const encrypted = files.filter((f) => f.startsWith('./'));
+const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'));
 
-test('there are enough recorded histories to mean something', () => {
-  expect(files.filter((f) => f.startsWith('./')).length).toBeGreaterThanOrEqual(5);
-  expect(files.filter((f) => f.startsWith('before-encryption/')).length).toBeGreaterThanOrEqual(5);
-});
+const keys = parseCodecKeys(TEST_CODEC_KEYS);
+// What a worker runs with: plaintext refused.
+const workerCodec = () => new AesGcmCodec(keys);
+// The documented migration allowance, as a deployment still reading pre-encryption histories sets it.
+const migratingCodec = () => new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
 
-test('every recorded history replays without non-determinism', async () => {
+/** One replay worker per call: `runReplayHistories` takes a single data converter. */
+async function replay(list: readonly string[], codec: AesGcmCodec): Promise<{ replayed: string[]; failures: Map<string, string> }> {
   async function* histories() {
-    for (const file of files) {
+    for (const file of list) {
       yield { workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8'))) };
     }
   }
-  const failures: string[] = [];
-  let replayed = 0;
-  const dataConverter = { payloadCodecs: [new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS))] };
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter }, histories())) {
-    replayed++;
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  const replayed: string[] = [];
+  const failures = new Map<string, string>();
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter: { payloadCodecs: [codec] } }, histories())) {
+    replayed.push(result.workflowId);
+    if (result.error) failures.set(result.workflowId, result.error.message);
   }
-  expect(failures).toEqual([]);
-  expect(replayed).toBe(files.length);
+  return { replayed, failures };
+}
+
+test('there are enough recorded histories to mean something', () => {
+  expect(encrypted.length).toBeGreaterThanOrEqual(5);
+  expect(beforeEncryption.length).toBeGreaterThanOrEqual(5);
+});
+
+test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {
+  const { replayed, failures } = await replay(encrypted, workerCodec());
+  expect([...failures].map(([file, message]) => `${file}: ${message}`)).toEqual([]);
+  expect(replayed).toEqual(encrypted);
+});
+
+test('every history recorded before encryption replays through the time-boxed plaintext allowance', async () => {
+  const { replayed, failures } = await replay(beforeEncryption, migratingCodec());
+  expect([...failures].map(([file, message]) => `${file}: ${message}`)).toEqual([]);
+  expect(replayed).toEqual(beforeEncryption);
+});
+
+test('without the allowance, no history recorded before encryption replays: the worker’s decode refuses plaintext', async () => {
+  const { replayed, failures } = await replay(beforeEncryption, workerCodec());
+  expect(replayed).toEqual(beforeEncryption);
+  expect([...failures.keys()]).toEqual(beforeEncryption);
+  for (const message of failures.values()) expect(message).toContain('plaintext payloads are refused');
 });

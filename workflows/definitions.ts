@@ -35,8 +35,10 @@ export interface BeginiDelivery {
   receivedAt: string;
   /** sha256 hex of the raw body: identical retries share it. */
   fingerprint: string;
-  /** The type and the event's own timestamps: a re-serialised copy of the same event shares it. */
+  /** A hash of the type and the event's own timestamps: a re-serialised copy of the same event shares it. */
   semanticKey: string;
+  /** The newest of the event's own timestamps (epoch seconds), or null when it carries none. */
+  eventTime?: number | null;
 }
 
 /** Per-deployment journey timing, fixed when the journey starts so replays see the same values. */
@@ -51,6 +53,11 @@ export interface JourneySettings {
   settleMs: number;
   /** First retry interval of the hand-off to the loan origination system. */
   handoffRetryInitialMs: number;
+  /**
+   * Events whose own timestamps are older than this are recorded, never applied: a captured
+   * delivery replayed long after the fact must not decide. Absent in journeys started before it existed.
+   */
+  maxEventAgeMs?: number;
 }
 
 export interface JourneyInput {
@@ -79,12 +86,11 @@ export interface ReviewRequest {
 }
 
 /**
- * Journeys reject a second run under their ID, so a delivery for a closed journey cannot start one
- * that decides again; it goes to this sibling workflow instead, found by the same uid.
+ * Workflow types. A delivery for a closed journey starts a `deliveriesAfterClose` run under the
+ * journey's own workflow ID (a later run of the same ID), so no derived ID exists that a uid could
+ * collide with.
  */
-export function afterCloseWorkflowId(journeyWorkflowId: string): string {
-  return `${journeyWorkflowId}/after-close`;
-}
+export const WORKFLOW_TYPES = { journey: 'beginiJourney', afterClose: 'deliveriesAfterClose' } as const;
 
 export const beginiEventSignal = defineSignal<[BeginiDelivery]>('beginiEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');

@@ -2,8 +2,10 @@ import {
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -171,6 +173,24 @@ function applyReview(journey: JourneyState, request: ReviewRequest, publish: () 
   return decision;
 }
 
+const INTERRUPTED = Symbol('history is long');
+
+/**
+ * Runs an activity, but gives up on it (cancelling it) once the history grows long: deliveries keep
+ * arriving as signals while a hand-off retries for minutes, and the run must continue as new before
+ * the server's history limits terminate it. The next run repeats the call; the LOS dedupes it by
+ * its Idempotency-Key.
+ */
+async function unlessHistoryGrowsLong<T>(work: () => Promise<T>): Promise<T | typeof INTERRUPTED> {
+  if (!patched('handoff-yields-to-long-history')) return work();
+  const scope = new CancellationScope();
+  try {
+    return await scope.run(() => Promise.race([work(), condition(historyIsLong).then((): typeof INTERRUPTED => INTERRUPTED)]));
+  } finally {
+    scope.cancel();
+  }
+}
+
 async function deliverDecision(journey: JourneyState, publish: () => void): Promise<void> {
   const decision = journey.decision!;
   const { uid, handOff, retryPause } = handoffFor(journey);
@@ -178,7 +198,7 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
   publish();
   for (;;) {
     try {
-      const result = await handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
+      const result = await unlessHistoryGrowsLong(() => handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
         {
           kind: 'decision',
           uid,
@@ -191,7 +211,8 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
             environment: journey.environment,
           },
         },
-      ]);
+      ]));
+      if (result === INTERRUPTED) return;
       journey.decisionsDelivered++;
       journey.handoff = { status: result.delivered ? 'delivered' : 'not_configured', failedRounds: journey.handoff.failedRounds, lastError: null };
       removeFlag(journey, 'handoff_failing');
@@ -222,17 +243,20 @@ async function settle(journey: JourneyState, publish: () => void): Promise<void>
   const { uid, handOff } = handoffFor(journey);
   while (journey.pendingNotices.length > 0) {
     const notice = journey.pendingNotices[0]!;
-    await handOff.executeWithOptions({ summary: `notify LOS of late ${notice.eventType}` }, [
-      {
-        kind: 'late_event',
-        uid,
-        idempotencySource: `${uid}:notice:${notice.id}`,
-        payload: { notice, decision: journey.decision, decisionUnchanged: true },
-      },
-    ]).catch((err: unknown) => {
+    const sent = await unlessHistoryGrowsLong(() =>
+      handOff.executeWithOptions({ summary: `notify LOS of late ${notice.eventType}` }, [
+        {
+          kind: 'late_event',
+          uid,
+          idempotencySource: `${uid}:notice:${notice.id}`,
+          payload: { notice, decision: journey.decision, decisionUnchanged: true },
+        },
+      ]),
+    ).catch((err: unknown) => {
       // A notice the LOS refuses is recorded on the journey, not retried for ever.
       journey.handoff.lastError = err instanceof Error ? err.message : String(err);
     });
+    if (sent === INTERRUPTED) return;
     journey.pendingNotices.shift();
     journey.noticesSent++;
     publish();

@@ -39,7 +39,9 @@ export type Flag =
   | 'expired_seen'
   | 'handoff_failing'
   | 'handoff_rejected'
-  | 'after_close';
+  | 'after_close'
+  | 'foreign_delivery'
+  | 'event_too_old';
 
 export interface EventRecord {
   type: string;
@@ -53,6 +55,11 @@ export interface EventRecord {
   stale: boolean;
   malformed: boolean;
   recognised: boolean;
+  /**
+   * Recorded, never applied: `foreign` came from another integration or environment than the
+   * journey's own; `too_old` carried event timestamps older than the journey's maximum event age.
+   */
+  quarantined?: 'foreign' | 'too_old';
   issues?: string[];
 }
 
@@ -98,7 +105,7 @@ export interface JourneyState {
   settleUntil: string | null;
   events: EventRecord[];
   eventsOmitted: number;
-  counts: { deliveries: number; duplicates: number; late: number; rescores: number };
+  counts: { deliveries: number; duplicates: number; late: number; rescores: number; quarantined?: number; noticesDropped?: number };
   flags: Flag[];
   lastEventType: string | null;
   pendingNotices: LateNotice[];
@@ -127,6 +134,8 @@ export interface JourneyView {
 /** Bounds that keep a journey's state, and so its history, small under a flood. */
 export const MAX_EVENTS_RECORDED = 100;
 export const MAX_KEYS_REMEMBERED = 500;
+/** Late-event notices waiting for the LOS; beyond this the oldest are dropped (and counted). */
+export const MAX_PENDING_NOTICES = 20;
 const FINGERPRINT_PREFIX = 12;
 
 export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'waiting'): JourneyState {
@@ -150,7 +159,7 @@ export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'wai
     settleUntil: null,
     events: [],
     eventsOmitted: 0,
-    counts: { deliveries: 0, duplicates: 0, late: 0, rescores: 0 },
+    counts: { deliveries: 0, duplicates: 0, late: 0, rescores: 0, quarantined: 0, noticesDropped: 0 },
     flags: phase === 'closed' ? ['after_close'] : [],
     lastEventType: null,
     pendingNotices: [],
@@ -162,22 +171,20 @@ export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'wai
 /** Applies one delivery. Mutates `state` in place (workflow state is a single owned object). */
 export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now: Date): EventRecord {
   state.counts.deliveries++;
+  const quarantined = quarantineReason(state, delivery, now);
+  if (quarantined) {
+    // Not remembered for dedupe either: a foreign or replayed copy must not mask the real event.
+    state.counts.quarantined = (state.counts.quarantined ?? 0) + 1;
+    addFlag(state, quarantined === 'foreign' ? 'foreign_delivery' : 'event_too_old');
+    const record = eventRecord(delivery, false, false);
+    record.quarantined = quarantined;
+    recordEvent(state, record);
+    return record;
+  }
   const duplicate =
     state.seen.fingerprints.includes(delivery.fingerprint) || state.seen.semanticKeys.includes(delivery.semanticKey);
   const decidedAlready = state.phase !== 'waiting';
-  const record: EventRecord = {
-    type: delivery.type,
-    receivedAt: delivery.receivedAt,
-    fingerprint: delivery.fingerprint.slice(0, FINGERPRINT_PREFIX),
-    keyId: delivery.keyId,
-    duplicate,
-    late: decidedAlready && !duplicate,
-    rescore: false,
-    stale: false,
-    malformed: delivery.malformed,
-    recognised: delivery.recognised,
-    ...(delivery.issues.length ? { issues: delivery.issues } : {}),
-  };
+  const record = eventRecord(delivery, duplicate, decidedAlready && !duplicate);
 
   if (duplicate) {
     state.counts.duplicates++;
@@ -200,6 +207,10 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
   } else applyApplicationEvent(state, delivery.type);
 
   if (record.late && delivery.type.endsWith('_score.complete') && !record.stale && state.phase !== 'closed') {
+    if (state.pendingNotices.length >= MAX_PENDING_NOTICES) {
+      state.pendingNotices.shift();
+      state.counts.noticesDropped = (state.counts.noticesDropped ?? 0) + 1;
+    }
     state.pendingNotices.push({
       id: delivery.fingerprint,
       eventType: delivery.type,
@@ -210,6 +221,34 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
   }
   recordEvent(state, record);
   return record;
+}
+
+/**
+ * The verified key decides which journeys a delivery may reach (each deployment has its own
+ * namespace), so a delivery of another integration here means a configuration changed or someone
+ * signalled Temporal directly: keep it on record, never act on it.
+ */
+function quarantineReason(state: JourneyState, delivery: BeginiDelivery, now: Date): EventRecord['quarantined'] | null {
+  if (delivery.integrationId !== state.integrationId || delivery.environment !== state.environment) return 'foreign';
+  const maxAge = state.settings.maxEventAgeMs;
+  if (maxAge !== undefined && typeof delivery.eventTime === 'number' && now.getTime() - delivery.eventTime * 1000 > maxAge) return 'too_old';
+  return null;
+}
+
+function eventRecord(delivery: BeginiDelivery, duplicate: boolean, late: boolean): EventRecord {
+  return {
+    type: delivery.type,
+    receivedAt: delivery.receivedAt,
+    fingerprint: delivery.fingerprint.slice(0, FINGERPRINT_PREFIX),
+    keyId: delivery.keyId,
+    duplicate,
+    late,
+    rescore: false,
+    stale: false,
+    malformed: delivery.malformed,
+    recognised: delivery.recognised,
+    ...(delivery.issues.length ? { issues: delivery.issues } : {}),
+  };
 }
 
 function applyScore(state: JourneyState, score: ScoreFacts, record: EventRecord, now: Date): void {

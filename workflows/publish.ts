@@ -5,6 +5,15 @@ import { stageOf, type JourneyState } from './journeyState';
 
 /** Well under the server's limits, so a replay of any run stays quick. */
 const MAX_HISTORY_EVENTS = 2_000;
+/**
+ * Keyword search attributes are capped by the server (2 KiB by default) and an oversized upsert
+ * fails the workflow. Values come from signed deliveries, so each is clipped well below that.
+ */
+export const MAX_KEYWORD_CHARS = 128;
+
+function keyword(value: string | null | undefined): string | null {
+  return value == null ? null : value.slice(0, MAX_KEYWORD_CHARS);
+}
 
 export function historyIsLong(): boolean {
   const info = workflowInfo();
@@ -23,13 +32,13 @@ export function publisher(journey: JourneyState): () => void {
     const primary = journey.scores.psychometric ?? latest;
     const pairs: SearchAttributeUpdatePair[] = [
       { key: sa.stage, value: stageOf(journey) },
-      { key: sa.integrationId, value: journey.integrationId },
+      { key: sa.integrationId, value: keyword(journey.integrationId) },
       { key: sa.flags, value: journey.flags.length ? [...journey.flags] : null },
-      { key: sa.lastEventType, value: journey.lastEventType },
+      { key: sa.lastEventType, value: keyword(journey.lastEventType) },
       { key: sa.decision, value: journey.decision?.outcome ?? null },
-      { key: sa.riskBand, value: primary?.riskBand ?? null },
-      { key: sa.scoreConfidence, value: primary?.scoreConfidence ?? null },
-      { key: sa.platform, value: primary?.platform ?? null },
+      { key: sa.riskBand, value: keyword(primary?.riskBand) },
+      { key: sa.scoreConfidence, value: keyword(primary?.scoreConfidence) },
+      { key: sa.platform, value: keyword(primary?.platform) },
       { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },
       { key: sa.reviewSince, value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null },
     ] as SearchAttributeUpdatePair[];
@@ -60,7 +69,8 @@ function describe(journey: JourneyState): string {
     lines.push(`**Review:** ${journey.review.reason} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`);
   }
   lines.push(`**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${journey.handoff.lastError})` : ''}`);
-  lines.push(`**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late)`);
+  const quarantined = journey.counts.quarantined ? `, ${journey.counts.quarantined} quarantined` : '';
+  lines.push(`**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late${quarantined})`);
   if (journey.flags.length) lines.push(`**Flags:** ${journey.flags.join(', ')}`);
   return lines.join('\n\n');
 }

@@ -9,19 +9,36 @@
 import { z } from 'zod';
 
 export const MAX_UID_LENGTH = 128;
+/** Begini's payloads nest about five deep; anything far deeper is not theirs and costs every parser. */
+export const MAX_NESTING_DEPTH = 32;
+/** Open-string enumerations (risk band, confidence, platform, trait key): real values are short. */
+export const MAX_LABEL_LENGTH = 64;
+export const MAX_TRAITS = 100;
+export const MAX_PERMISSIONS = 200;
+const MAX_ISSUES = 20;
+const MAX_ISSUE_LENGTH = 200;
+const MAX_TIMESTAMPS = 16;
 
 // Control characters would corrupt workflow IDs, logs and the Web UI.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
-export const envelopeSchema = z.object({
-  uid: z
+/**
+ * An identifier that reaches Temporal: bounded, printable, and well-formed Unicode (a lone
+ * surrogate is replaced on the wire, so two different uids would collapse into one workflow ID).
+ */
+const identifier = (max: number) =>
+  z
     .string()
     .min(1, 'must not be empty')
-    .max(MAX_UID_LENGTH, `must be at most ${MAX_UID_LENGTH} characters`)
-    .refine((uid) => !CONTROL_CHARS.test(uid), 'must not contain control characters'),
-  integration_id: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters')
+    .refine((value) => value.isWellFormed(), 'must be well-formed Unicode');
+
+export const envelopeSchema = z.object({
+  uid: identifier(MAX_UID_LENGTH),
+  integration_id: identifier(128),
   event: z.looseObject({
-    type: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+    type: identifier(128),
     details: z.unknown().optional(),
     reasons: z.unknown().optional(),
   }),
@@ -29,23 +46,24 @@ export const envelopeSchema = z.object({
 
 const epochSeconds = z.number().int().nonnegative();
 const reasons = z.array(z.unknown());
+const label = z.string().max(MAX_LABEL_LENGTH);
 
 const trait = z.looseObject({
-  key: z.string(),
+  key: label,
   value: z.unknown().optional(),
-  risk_band: z.string().optional(),
+  risk_band: label.optional(),
 });
 
 const scoreDetails = z.looseObject({
   application_started_at: epochSeconds.optional(),
   application_completed_at: epochSeconds.optional(),
   scored_at: epochSeconds,
-  platform: z.string().optional(),
+  platform: label.optional(),
   calculated: z.looseObject({
     score: z.number().int(),
-    risk_band: z.string(),
-    score_confidence: z.string().optional(),
-    traits: z.array(trait).optional(),
+    risk_band: label,
+    score_confidence: label.optional(),
+    traits: z.array(trait).max(MAX_TRAITS).optional(),
   }),
 });
 
@@ -94,9 +112,11 @@ export interface ParsedEvent {
   score: ScoreFacts | null;
   /** The event's own timestamps (`*_at`, epoch seconds), the basis of its semantic key. */
   timestamps: Record<string, number>;
+  /** The newest of `timestamps`, or null. */
+  eventTime: number | null;
 }
 
-export type ParseFailure = { ok: false; reason: 'invalid_json' | 'invalid_envelope'; message: string };
+export type ParseFailure = { ok: false; reason: 'invalid_json' | 'invalid_envelope' | 'nesting_too_deep'; message: string };
 export type ParseSuccess = { ok: true; uid: string; integrationId: string; event: ParsedEvent };
 
 /** Reads just enough of an unverified body to pick the keys that must verify it. */
@@ -111,6 +131,9 @@ export function peekIntegrationId(json: unknown): string | undefined {
 export function parseDelivery(json: unknown): ParseFailure | ParseSuccess {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return { ok: false, reason: 'invalid_json', message: 'body must be a JSON object' };
+  }
+  if (nestedDeeperThan(json, MAX_NESTING_DEPTH)) {
+    return { ok: false, reason: 'nesting_too_deep', message: `body nests deeper than ${MAX_NESTING_DEPTH} levels` };
   }
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) {
@@ -145,15 +168,18 @@ function parseEvent(type: string, rawDetails: unknown, outerReasons: unknown): P
     }
   }
 
+  const timestamps = eventTimestamps(details);
+  const times = Object.values(timestamps);
   return {
     type,
     recognised,
     malformed: recognised && issues.length > 0,
-    issues: issues.slice(0, 20),
+    issues: issues.slice(0, MAX_ISSUES).map((issue) => issue.slice(0, MAX_ISSUE_LENGTH)),
     details,
     reasons: reasonsFound,
     score,
-    timestamps: eventTimestamps(details),
+    timestamps,
+    eventTime: times.length ? Math.max(...times) : null,
   };
 }
 
@@ -173,29 +199,46 @@ function scoreFacts(type: string, details: z.infer<typeof scoreDetails>): ScoreF
   };
 }
 
+/** Bounded: at most one level of `permissions: { granted, denied }`, short names, a capped count. */
 function stringListsNamed(pattern: RegExp, ...sources: Record<string, unknown>[]): string[] {
   const found = new Set<string>();
-  for (const source of sources) {
+  const collect = (source: Record<string, unknown>, nested: boolean) => {
     for (const [key, value] of Object.entries(source)) {
       if (pattern.test(key) && Array.isArray(value)) {
-        for (const item of value) if (typeof item === 'string') found.add(item);
+        for (const item of value) {
+          if (found.size >= MAX_PERMISSIONS) return;
+          if (typeof item === 'string' && item.length <= MAX_LABEL_LENGTH * 2) found.add(item);
+        }
       }
       // e.g. { permissions: { granted: [...], denied: [...] } }
-      if (/permission/i.test(key) && isPlainObject(value)) {
-        for (const item of stringListsNamed(pattern, value)) found.add(item);
-      }
+      if (!nested && /permission/i.test(key) && isPlainObject(value)) collect(value, true);
     }
-  }
+  };
+  for (const source of sources) collect(source, false);
   return [...found];
 }
 
 function eventTimestamps(details: Record<string, unknown>): Record<string, number> {
   const timestamps: Record<string, number> = {};
   for (const key of Object.keys(details).sort()) {
+    if (Object.keys(timestamps).length >= MAX_TIMESTAMPS) break;
     const value = details[key];
-    if (key.endsWith('_at') && typeof value === 'number' && Number.isInteger(value)) timestamps[key] = value;
+    if (key.endsWith('_at') && key.length <= MAX_LABEL_LENGTH && typeof value === 'number' && Number.isSafeInteger(value)) timestamps[key] = value;
   }
   return timestamps;
+}
+
+/** Iterative, so a hostile depth cannot overflow the stack while it is being measured. */
+function nestedDeeperThan(root: object, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (depth > limit) return true;
+    if (value !== null && typeof value === 'object') {
+      for (const child of Object.values(value)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

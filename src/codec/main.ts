@@ -8,7 +8,7 @@ import { startCodecServer } from './server';
 async function main(): Promise<void> {
   const logger = createLogger('codec');
   const config = configOrExit(() => loadCodecServerConfig(), logger);
-  const server = await startCodecServer({ ...config, codec: new AesGcmCodec(config.codecKeys), logger });
+  const server = await startCodecServer({ ...config, codec: new AesGcmCodec(config.codecKeys, { acceptPlaintext: true }), logger });
   logger.info({ url: server.url, corsOrigins: config.corsOrigins }, 'codec endpoint listening');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void server.close().then(() => process.exit(0)));
 }

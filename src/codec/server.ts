@@ -23,6 +23,10 @@ const body = z.object({
 });
 
 export interface CodecServerOptions {
+  /**
+   * Normally `new AesGcmCodec(keys, { acceptPlaintext: true })`: this endpoint only displays what
+   * history already holds, so showing a plaintext payload grants nothing, unlike a worker's decode.
+   */
   codec: PayloadCodec;
   token: string;
   corsOrigins: readonly string[];

@@ -9,13 +9,13 @@ import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
 import { startCodecServer } from '../codec/server';
-import { ConfigError, loadCodecServerConfig, loadReceiverConfig, loadWorkerConfig } from '../config';
+import { allDeployments, ConfigError, loadCodecServerConfig, loadReceiverConfig, loadWorkerConfig } from '../config';
 import { createLogger } from '../logger';
 import { WEBHOOK_PATH } from '../receiver/app';
 import { startReceiver } from '../receiver/server';
 import { temporalSettings } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
-import { registerSearchAttributes, setRetention } from '../temporal/namespace';
+import { ensureNamespace, registerSearchAttributes, setRetention } from '../temporal/namespace';
 import { createJourneyWorker, installRuntime } from '../worker/worker';
 import { curlCommand, generateDevKey, sampleScoreDelivery } from './sample';
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
   const codecToken = env.CODEC_AUTH_TOKEN ?? devSecret('dev-codec-token', () => randomBytes(24).toString('hex'));
   const codecConfig = loadCodecServerConfig({ ...env, CODEC_AUTH_TOKEN: codecToken, CODEC_CORS_ORIGINS: 'http://127.0.0.1:8233,http://localhost:8233' });
-  const codecServer = await startCodecServer({ ...codecConfig, codec: new AesGcmCodec(codecConfig.codecKeys), logger: createLogger('codec') });
+  const codecServer = await startCodecServer({ ...codecConfig, codec: new AesGcmCodec(codecConfig.codecKeys, { acceptPlaintext: true }), logger: createLogger('codec') });
   // The UI cannot send headers to a codec endpoint, so it gets the token in the path.
   const uiCodecEndpoint = `${codecServer.url}/codec/${codecToken}`;
 
@@ -52,19 +52,23 @@ async function main(): Promise<void> {
   }
   const temporal = temporalSettings(env);
 
+  const receiverConfig = loadReceiverConfig(env);
+  // Each deployment's journeys live in its own namespace, with a worker polling it.
+  const namespaces = [...new Set([temporal.namespace, ...allDeployments(receiverConfig).map((d) => d.namespace)])];
   const connection = await Connection.connect(temporal.connectionOptions);
-  // The dev server ignores --search-attribute once its database exists, so register every start.
-  await registerSearchAttributes(connection, temporal.namespace);
-  await setRetention(connection, temporal.namespace, RETENTION_DAYS);
+  for (const namespace of namespaces) {
+    await ensureNamespace(connection, namespace, RETENTION_DAYS);
+    // The dev server ignores --search-attribute once its database exists, so register every start.
+    await registerSearchAttributes(connection, namespace);
+    await setRetention(connection, namespace, RETENTION_DAYS);
+  }
   await connection.close();
 
-  const { worker, connection: workerConnection } = await createJourneyWorker({
-    config: workerConfig,
-    temporal,
-    logger: createLogger('worker'),
-  });
-  const workerRun = worker.run();
-  const receiver = await startReceiver(loadReceiverConfig(env), createLogger('receiver'), temporal);
+  const workers = await Promise.all(
+    namespaces.map((namespace) => createJourneyWorker({ config: workerConfig, temporal: { ...temporal, namespace }, logger: createLogger('worker') })),
+  );
+  const workerRuns = Promise.all(workers.map(({ worker }) => worker.run()));
+  const receiver = await startReceiver(receiverConfig, createLogger('receiver'), temporal);
 
   const sampleFile = resolve(DATA_DIR, 'sample-delivery.json');
   const sample = sampleScoreDelivery(`dev-${Date.now().toString(36)}`);
@@ -75,9 +79,10 @@ async function main(): Promise<void> {
       '',
       'Begini × Temporal dev stack is up.',
       `  Receiver    ${webhookUrl}`,
-      `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz · ${receiver.url}/metrics`,
+      `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz`,
+      `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorApiToken ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
       `  Worker      http://${workerConfig.metricsAddress}/metrics`,
-      `  Temporal    ${temporal.address} (namespace ${temporal.namespace}, retention ${RETENTION_DAYS}d)`,
+      `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${RETENTION_DAYS}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
       `  Codec       ${codecServer.url}/codec (payloads in Temporal are AES-256-GCM encrypted; token in .data/dev-codec-token)`,
       '',
@@ -98,16 +103,16 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping receiver, worker and Temporal …`);
     await receiver.close();
-    worker.shutdown();
-    await workerRun;
-    await workerConnection.close();
+    for (const { worker } of workers) worker.shutdown();
+    await workerRuns;
+    for (const { connection: workerConnection } of workers) await workerConnection.close();
     await devServer?.stop();
     await codecServer.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  await workerRun.catch(async (err: unknown) => {
+  await workerRuns.catch(async (err: unknown) => {
     logger.fatal({ err: (err as Error).message }, 'worker failed');
     await stop('worker failure');
   });

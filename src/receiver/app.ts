@@ -1,61 +1,81 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
 import getRawBody from 'raw-body';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
-import { verifySignature } from '../begini/verifier';
+import { verifySignature, type SigningKey } from '../begini/verifier';
 import { deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { deliver } from './deliver';
 import { journeysApi } from './journeysApi';
 import type { ReceiverMetrics } from './metrics';
 import { Rejection } from './rejection';
+import { cached } from './cached';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
   connection: Connection;
-  client: Client;
+  /** A client per namespace: each deployment's journeys live in its own. */
+  clients: ReadonlyMap<string, Client>;
   logger: Logger;
   metrics: ReceiverMetrics;
 }
 
+// One answer for a bad signature and for an integration this receiver does not know, so a caller
+// cannot learn which integration ids exist; the log keeps the difference.
 const SIGNATURE_MESSAGES = {
   missing_signature: 'X-Signature header is missing',
   malformed_signature: 'X-Signature must be 128 hex characters (HMAC-SHA512)',
-  signature_mismatch: 'X-Signature does not match the body under any configured key for this integration',
-  unknown_integration: 'integration_id is not configured on this receiver',
+  signature_mismatch: 'X-Signature does not match the body under any key configured for its integration',
 } as const;
+
+/** Verified against when the integration is unknown, so that case costs the same time as a mismatch. */
+const DECOY_KEYS: SigningKey[] = [{ id: 'decoy', secret: randomBytes(32).toString('hex') }];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function createReceiverApp(deps: ReceiverDeps) {
-  const { config, connection, client, logger, metrics } = deps;
+/** Case-sensitive and strict: `/Webhooks/Begini` and `/webhooks/begini/` are not the endpoint. */
+function strictApp() {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+  return app;
+}
+
+/**
+ * The internet-facing listener: the webhook Begini calls, and the health checks a load balancer
+ * needs. Nothing else: metrics and the operator API are on the internal listener.
+ */
+export function createReceiverApp(deps: ReceiverDeps) {
+  const { config, connection, clients, logger, metrics } = deps;
+  const app = strictApp();
   let inFlight = 0;
+
+  app.use(accessLog(logger, metrics));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  // Unauthenticated, so answered from a short cache: a flood of probes costs Temporal one call a second.
+  const temporalReachable = cached(1_000, async () => {
     try {
       await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
-      res.json({ status: 'ready' });
+      return true;
     } catch {
-      res.status(503).json({ status: 'unavailable', reason: 'temporal_unreachable' });
+      return false;
     }
   });
-
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  app.get('/readyz', async (_req, res) => {
+    if (await temporalReachable()) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'unavailable', reason: 'temporal_unreachable' });
   });
 
-  const webhook = express.Router();
-  webhook.all(
+  app.all(
     WEBHOOK_PATH,
     (req, _res, next) => {
       if (req.method !== 'POST') return next(new Rejection(405, 'method_not_allowed', 'use POST', 'Method Not Allowed', { allow: 'POST' }));
@@ -79,11 +99,8 @@ export function createReceiverApp(deps: ReceiverDeps) {
       }
     },
   );
-  app.use(webhook);
-  // Off unless a token is configured: never open by default.
-  if (config.operatorApiToken) {
-    app.use(journeysApi({ client, token: config.operatorApiToken, workflowIdPrefix: config.workflowIdPrefix }));
-  }
+  app.use(notFound);
+  app.use(rejectionHandler(logger));
 
   async function handleDelivery(rawBody: Buffer, req: Request, res: Response): Promise<void> {
     const receivedAt = new Date();
@@ -98,8 +115,14 @@ export function createReceiverApp(deps: ReceiverDeps) {
     }
     // The integration id only picks the keys; the HMAC always covers the raw bytes.
     const deployment = deploymentFor(config, peekIntegrationId(json));
-    const verdict = verifySignature(rawBody, req.headers['x-signature'], deployment?.keys ?? []);
-    if (!verdict.ok) throw new Rejection(403, verdict.reason, SIGNATURE_MESSAGES[verdict.reason], 'Validation Failure');
+    const verdict = verifySignature(rawBody, req.headers['x-signature'], deployment?.keys ?? DECOY_KEYS);
+    if (!verdict.ok) {
+      const reason = verdict.reason === 'unknown_integration' ? 'signature_mismatch' : verdict.reason;
+      res.locals.verdict = deployment ? verdict.reason : 'unknown_integration';
+      throw new Rejection(403, reason, SIGNATURE_MESSAGES[reason], 'Validation Failure');
+    }
+    // The decoy cannot verify, so a verified delivery always has its deployment.
+    const target = deployment!;
 
     if (text === undefined || json === undefined) throw new Rejection(400, 'invalid_json', 'body must be UTF-8 JSON', 'Bad Request');
     const parsed = parseDelivery(json);
@@ -113,13 +136,13 @@ export function createReceiverApp(deps: ReceiverDeps) {
     }
     inFlight++;
     metrics.inFlight.set(inFlight);
-    let landed: string;
+    let landed: Awaited<ReturnType<typeof deliver>>;
     try {
       landed = await withTimeout(
         connection.withDeadline(Date.now() + config.ackTimeoutMs, () =>
           deliver(
-            { client, taskQueue: config.taskQueue, workflowIdPrefix: config.workflowIdPrefix },
-            { uid: parsed.uid, integrationId: parsed.integrationId, deployment: deployment!, keyId: verdict.keyId, event: parsed.event, rawBody, receivedAt },
+            { client: clients.get(target.namespace)!, taskQueue: config.taskQueue, workflowIdPrefix: config.workflowIdPrefix },
+            { uid: parsed.uid, integrationId: parsed.integrationId, deployment: target, keyId: verdict.keyId, event: parsed.event, rawBody, receivedAt },
           ),
         ),
         config.ackTimeoutMs,
@@ -139,46 +162,50 @@ export function createReceiverApp(deps: ReceiverDeps) {
       inFlight--;
       metrics.inFlight.set(inFlight);
     }
-    metrics.deliveriesByKey.inc({ key_id: verdict.keyId, environment: deployment!.environment });
-    res.locals.landed = landed;
+    if (landed === 'too_old') {
+      throw new Rejection(422, 'event_too_old', 'the event is older than this deployment accepts and its journey is closed', 'Unprocessable Content');
+    }
+    metrics.deliveriesByKey.inc({ key_id: verdict.keyId, environment: target.environment });
     res.locals.reason = landed === 'journey' ? 'accepted' : 'accepted_after_close';
     res.status(200).json({ status: 'accepted' });
   }
 
-  const rejectionHandler: ErrorRequestHandler = (err, req, res, _next) => {
-    const rejection =
-      err instanceof Rejection
-        ? err
-        : bodyParserRejection(err) ?? new Rejection(503, 'internal_error', 'the event was not accepted; retry later', 'Service Unavailable', { 'retry-after': '5' });
-    if (!(err instanceof Rejection) && !bodyParserRejection(err)) {
-      logger.error({ reqId: res.locals.reqId, err: { name: err?.name, message: err?.message } }, 'unexpected error');
-    }
-    res.locals.reason = rejection.reason;
-    if (rejection.status === 413) {
-      // The rest of the body is never read; the connection cannot be reused.
-      res.set('connection', 'close');
-      res.once('finish', () => req.destroy());
-    }
-    res.set(rejection.headers).status(rejection.status).json({ detail: rejection.detail, reason: rejection.reason, message: rejection.message });
-  };
+  return app;
+}
 
-  // Request id, access log and metrics around everything above.
-  const outer = express();
-  outer.disable('x-powered-by');
-  outer.set('etag', false);
-  outer.use((req, res, next) => {
+/** The operators' listener (loopback by default): Prometheus metrics and the journey API. */
+export function createInternalApp(deps: ReceiverDeps) {
+  const { config, clients, logger, metrics } = deps;
+  const app = strictApp();
+  app.use((req, res, next) => {
+    res.locals.reqId = requestId(req);
+    res.set('x-request-id', res.locals.reqId);
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  // Off unless a token is configured: never open by default.
+  if (config.operatorApiToken) {
+    app.use(journeysApi({ config, clients, token: config.operatorApiToken, logger }));
+  }
+  app.use(notFound);
+  app.use(rejectionHandler(logger));
+  return app;
+}
+
+/** Request id, access log and metrics for every request on the public listener. */
+function accessLog(logger: Logger, metrics: ReceiverMetrics): RequestHandler {
+  return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const incoming = req.headers['x-request-id'];
-    res.locals.reqId = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.reqId = requestId(req);
     res.set('x-request-id', res.locals.reqId);
     res.on('finish', () => {
+      if (req.path === '/healthz' || req.path === '/readyz') return;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (req.path.startsWith('/journeys')) {
-        // The path holds a uid: log the route's shape only.
-        logger.info({ reqId: res.locals.reqId, method: req.method, api: 'journeys', status: res.statusCode, reason: res.locals.reason ?? 'none', ms: Math.round(seconds * 1000) }, 'operator api');
-        return;
-      }
-      if (req.path !== WEBHOOK_PATH) return;
       const status = String(res.statusCode);
       const reason = (res.locals.reason as string | undefined) ?? 'none';
       metrics.requests.inc({ status, reason });
@@ -187,9 +214,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
         {
           reqId: res.locals.reqId,
           method: req.method,
-          path: req.path,
+          // Any other path is attacker-chosen text: logged by kind, not verbatim.
+          route: req.path === WEBHOOK_PATH ? WEBHOOK_PATH : 'other',
           status: res.statusCode,
           reason,
+          verdict: res.locals.verdict,
           uidRef: res.locals.uidRef,
           keyId: res.locals.keyId,
           eventType: res.locals.eventType,
@@ -199,26 +228,53 @@ export function createReceiverApp(deps: ReceiverDeps) {
       );
     });
     next();
-  });
-  outer.use(app);
-  outer.use((_req, res) => {
-    res.status(404).json({ detail: 'Not Found', reason: 'not_found', message: 'no such endpoint' });
-  });
-  outer.use(rejectionHandler);
-  return outer;
+  };
 }
 
-function bodyParserRejection(err: unknown): Rejection | undefined {
-  const type = (err as { type?: string } | undefined)?.type;
+function requestId(req: Request): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+}
+
+const notFound: RequestHandler = (_req, _res, next) => {
+  next(new Rejection(404, 'not_found', 'no such endpoint', 'Not Found'));
+};
+
+/**
+ * Every rejection as JSON with a reason. A client error the framework raised (bad percent-encoding,
+ * a body that is not JSON) is a 4xx; only a fault of ours is a 5xx, and it never blames Temporal.
+ */
+function rejectionHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let rejection = err instanceof Rejection ? err : frameworkRejection(err);
+    if (!rejection) {
+      logger.error({ reqId: res.locals.reqId, err: { name: err?.name, message: err?.message } }, 'unexpected error');
+      rejection = new Rejection(500, 'internal_error', 'the request could not be handled', 'Internal Server Error');
+    }
+    res.locals.reason = rejection.reason;
+    if (rejection.status === 413) {
+      // The rest of the body is never read; the connection cannot be reused.
+      res.set('connection', 'close');
+      res.once('finish', () => req.destroy());
+    }
+    res.set(rejection.headers).status(rejection.status).json({ detail: rejection.detail, reason: rejection.reason, message: rejection.message });
+  };
+}
+
+function frameworkRejection(err: unknown): Rejection | undefined {
+  const { type, status } = (err ?? {}) as { type?: string; status?: number };
   switch (type) {
     case 'entity.too.large':
       return new Rejection(413, 'payload_too_large', 'body exceeds the configured limit', 'Payload Too Large');
     case 'request.aborted':
     case 'request.size.invalid':
       return new Rejection(400, 'incomplete_body', 'the body ended before its declared length', 'Bad Request');
-    default:
-      return undefined;
+    case 'entity.parse.failed':
+      return new Rejection(400, 'invalid_json', 'body must be JSON', 'Bad Request');
   }
+  if (err instanceof URIError) return new Rejection(400, 'bad_request', 'the path is not valid percent-encoding', 'Bad Request');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new Rejection(status, 'bad_request', 'the request is malformed', 'Bad Request');
+  return undefined;
 }
 
 class TimeoutError extends Error {

@@ -1,15 +1,16 @@
 /**
  * Hands a verified, validated event to the applicant's journey with signalWithStart, and reports
- * whether Temporal durably took it. Only `accepted` may become an HTTP 200.
+ * whether Temporal durably took it. Only `journey` and `after_close` may become an HTTP 200.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ParsedEvent } from '../begini/events';
 import type { Deployment } from '../config';
-import { afterCloseWorkflowId, beginiEventSignal, type BeginiDelivery, type JourneyInput } from '../../workflows/definitions';
+import { beginiEventSignal, WORKFLOW_TYPES, type BeginiDelivery, type JourneyInput } from '../../workflows/definitions';
 
 export interface DeliveryTarget {
+  /** A client of the deployment's own namespace. */
   client: Client;
   taskQueue: string;
   workflowIdPrefix: string;
@@ -25,44 +26,68 @@ export interface Verified {
   receivedAt: Date;
 }
 
+/**
+ * Details bigger than this are left out of the signal (the parsed facts and the fingerprint stay):
+ * every delivery is a history event, and a journey's history is capped by the server.
+ */
+export const MAX_DETAILS_BYTES = 16 * 1024;
+
 export function toDelivery(v: Verified): BeginiDelivery {
-  const fingerprint = createHash('sha256').update(v.rawBody).digest('hex');
+  const fingerprint = sha256(v.rawBody);
   const stamps = Object.entries(v.event.timestamps);
+  const detailsBytes = Buffer.byteLength(JSON.stringify(v.event.details));
   return {
     type: v.event.type,
     recognised: v.event.recognised,
     malformed: v.event.malformed,
     issues: v.event.issues,
-    details: v.event.details,
-    reasons: v.event.reasons,
+    details: detailsBytes <= MAX_DETAILS_BYTES ? v.event.details : { omitted: `${detailsBytes} bytes of details, over ${MAX_DETAILS_BYTES}` },
+    reasons: v.event.reasons?.slice(0, 20) ?? null,
     score: v.event.score,
     integrationId: v.integrationId,
     environment: v.deployment.environment,
     keyId: v.keyId,
     receivedAt: v.receivedAt.toISOString(),
     fingerprint,
-    // Without timestamps of its own, an event is only known by its bytes.
-    semanticKey: stamps.length ? `${v.event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}` : `${v.event.type}|sha256=${fingerprint}`,
+    // Hashed so that a key of any size costs the journey's dedupe memory the same.
+    semanticKey: sha256(stamps.length ? `${v.event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}` : `${v.event.type}|sha256=${fingerprint}`),
+    eventTime: v.event.eventTime,
   };
 }
+
+export type Landed = 'journey' | 'after_close' | 'too_old';
 
 /**
  * Journeys use REJECT_DUPLICATE: once a uid's journey has closed, no second journey (and so no
  * second decision) can start under that ID while the namespace retains it. A delivery for a closed
- * journey goes to its after-close sibling instead, so it is still durably recorded.
- * Returns where it landed.
+ * journey starts (or joins) a recorder run under the same ID instead, so it is still durably recorded.
+ *
+ * An event older than the deployment's maximum event age never starts anything: it can only join a
+ * run that is already open (which records it, unapplied). `too_old` means it reached none.
  */
-export async function deliver(target: DeliveryTarget, v: Verified): Promise<'journey' | 'after_close'> {
+export async function deliver(target: DeliveryTarget, v: Verified): Promise<Landed> {
   const workflowId = `${target.workflowIdPrefix}${v.uid}`;
+  const delivery = toDelivery(v);
+  const maxAge = v.deployment.journey.maxEventAgeMs;
+  if (maxAge !== undefined && delivery.eventTime != null && v.receivedAt.getTime() - delivery.eventTime * 1000 > maxAge) {
+    try {
+      await target.client.workflow.getHandle(workflowId).signal(beginiEventSignal, delivery);
+      return 'journey';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'too_old';
+      throw err;
+    }
+  }
+
   const input: JourneyInput = {
     uid: v.uid,
     integrationId: v.integrationId,
     environment: v.deployment.environment,
     settings: v.deployment.journey,
   };
-  const delivery = toDelivery(v);
   const common = {
     taskQueue: target.taskQueue,
+    workflowId,
     args: [input] as [JourneyInput],
     signal: beginiEventSignal,
     signalArgs: [delivery] as [BeginiDelivery],
@@ -70,21 +95,23 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<'jou
     staticDetails: `uid \`${v.uid}\` · integration \`${v.integrationId}\` · ${v.deployment.environment}`,
   };
   try {
-    await target.client.workflow.signalWithStart('beginiJourney', {
+    await target.client.workflow.signalWithStart(WORKFLOW_TYPES.journey, {
       ...common,
-      workflowId,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `Begini journey ${v.uid} (${v.deployment.environment})`,
+      staticSummary: `Begini journey (${v.deployment.environment})`,
     });
     return 'journey';
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  await target.client.workflow.signalWithStart('deliveriesAfterClose', {
+  await target.client.workflow.signalWithStart(WORKFLOW_TYPES.afterClose, {
     ...common,
-    workflowId: afterCloseWorkflowId(workflowId),
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    staticSummary: `Deliveries after journey ${v.uid} closed`,
+    staticSummary: `Deliveries after the journey closed (${v.deployment.environment})`,
   });
   return 'after_close';
+}
+
+function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
 }

@@ -1,25 +1,38 @@
 /**
- * The operators' API over journeys, mounted only when OPERATOR_API_TOKEN is configured:
+ * The operators' API over journeys, on the internal listener and only when OPERATOR_API_TOKEN is
+ * configured:
  *   GET  /journeys/:uid          the `journey` query
  *   GET  /journeys?stage=&decision=&since=&limit=   a visibility list
  *   POST /journeys/:uid/review   the `review` update
+ * With several deployments, `?integration=<integrationId>` picks whose journeys (each lives in its
+ * deployment's namespace).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { journeyQuery, reviewUpdate, searchAttributes } from '../../workflows/definitions';
+import { envelopeSchema } from '../begini/events';
+import { allDeployments, type ReceiverConfig } from '../config';
+import type { Logger } from '../logger';
+import { journeyQuery, reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../../workflows/definitions';
 import { REVIEW_REJECTIONS, type Stage } from '../../workflows/journeyState';
 import { Rejection } from './rejection';
 
 const STAGES = ['awaiting_application', 'awaiting_scores', 'deciding', 'in_review', 'decided', 'expired', 'incomplete', 'cancelled', 'closed'] as const satisfies readonly Stage[];
 
+// A visibility query takes years 1000–9999 at most; anything else would fail inside Temporal.
+const since = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .refine((date) => date.getUTCFullYear() >= 2000 && date.getUTCFullYear() <= 9999, 'must be between the years 2000 and 9999');
+
 const listQuery = z.strictObject({
   stage: z.enum(STAGES).optional(),
   decision: z.enum(['APPROVE', 'DECLINE', 'REFER']).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: since.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+  integration: z.string().max(128).optional(),
 });
 
 const reviewBody = z.strictObject({
@@ -29,17 +42,41 @@ const reviewBody = z.strictObject({
 });
 
 export interface JourneysApiDeps {
-  client: Client;
+  config: ReceiverConfig;
+  clients: ReadonlyMap<string, Client>;
   token: string;
-  workflowIdPrefix: string;
+  logger: Logger;
 }
 
-export function journeysApi({ client, token, workflowIdPrefix }: JourneysApiDeps): express.Router {
-  const router = express.Router();
+export function journeysApi({ config, clients, token, logger }: JourneysApiDeps): express.Router {
+  const router = express.Router({ caseSensitive: true, strict: true });
   const expected = digest(token);
-  const workflowId = (uid: string) => `${workflowIdPrefix}${uid}`;
+  const deployments = allDeployments(config);
+  const workflowId = (uid: string) => `${config.workflowIdPrefix}${uid}`;
 
-  router.use('/journeys', (req: Request, _res: Response, next: NextFunction) => {
+  /** The client of the namespace whose journeys the request is about. */
+  function clientFor(req: Request): Client {
+    const integration = typeof req.query.integration === 'string' ? req.query.integration : undefined;
+    const deployment = integration === undefined ? (deployments.length === 1 ? deployments[0] : undefined) : deployments.find((d) => d.integrationId === integration);
+    if (!deployment) {
+      throw integration === undefined
+        ? new Rejection(400, 'integration_required', 'several deployments are configured: add ?integration=<integrationId>', 'Bad Request')
+        : new Rejection(404, 'unknown_integration', 'no deployment with that integration id', 'Not Found');
+    }
+    return clients.get(deployment.namespace)!;
+  }
+
+  function uidParam(req: Request): string {
+    const uid = envelopeSchema.shape.uid.safeParse(req.params.uid);
+    if (!uid.success) throw new Rejection(400, 'invalid_uid', `uid: ${uid.error.issues[0]!.message}`, 'Bad Request');
+    return uid.data;
+  }
+
+  router.use('/journeys', (req: Request, res: Response, next: NextFunction) => {
+    res.on('finish', () => {
+      // The path holds a uid: log the route's shape only.
+      logger.info({ reqId: res.locals.reqId, method: req.method, api: 'journeys', status: res.statusCode, reason: res.locals.reason ?? 'none' }, 'operator api');
+    });
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     // Compared as digests, so neither the length nor the content of the token leaks through timing.
     if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
@@ -52,15 +89,16 @@ export function journeysApi({ client, token, workflowIdPrefix }: JourneysApiDeps
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw new Rejection(400, 'invalid_query', firstIssue(parsed.error), 'Bad Request');
     const { stage, decision, since, limit } = parsed.data;
-    const clauses = [`WorkflowType = 'beginiJourney'`];
+    const client = clientFor(req);
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPES.journey}'`];
     if (stage) clauses.push(`${searchAttributes.stage.name} = '${stage}'`);
     if (decision) clauses.push(`${searchAttributes.decision.name} = '${decision}'`);
-    if (since) clauses.push(`StartTime >= '${new Date(since).toISOString()}'`);
+    if (since) clauses.push(`StartTime >= '${since.toISOString()}'`);
     const query = clauses.join(' AND ');
     const journeys = [];
     for await (const execution of client.workflow.list({ query, pageSize: limit })) {
       journeys.push({
-        uid: execution.workflowId.slice(workflowIdPrefix.length),
+        uid: execution.workflowId.slice(config.workflowIdPrefix.length),
         status: execution.status.name,
         stage: execution.typedSearchAttributes.get(searchAttributes.stage) ?? null,
         decision: execution.typedSearchAttributes.get(searchAttributes.decision) ?? null,
@@ -74,18 +112,20 @@ export function journeysApi({ client, token, workflowIdPrefix }: JourneysApiDeps
   });
 
   router.get('/journeys/:uid', async (req, res) => {
+    const uid = uidParam(req);
     try {
-      res.json(await client.workflow.getHandle(workflowId(req.params.uid!)).query(journeyQuery));
+      res.json(await clientFor(req).workflow.getHandle(workflowId(uid)).query(journeyQuery));
     } catch (err) {
       throw notFound(err) ?? err;
     }
   });
 
   router.post('/journeys/:uid/review', express.json({ limit: '16kb' }), async (req, res) => {
+    const uid = uidParam(req);
     const parsed = reviewBody.safeParse(req.body);
     if (!parsed.success) throw new Rejection(400, 'invalid_review', firstIssue(parsed.error), 'Bad Request');
     try {
-      const decision = await client.workflow.getHandle(workflowId(req.params.uid!)).executeUpdate(reviewUpdate, { args: [parsed.data] });
+      const decision = await clientFor(req).workflow.getHandle(workflowId(uid)).executeUpdate(reviewUpdate, { args: [parsed.data] });
       res.json({ decision });
     } catch (err) {
       const missing = notFound(err);

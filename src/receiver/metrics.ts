@@ -1,24 +1,45 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { cached } from './cached';
 
-/** Journeys that need a person, counted from Temporal visibility when /metrics is scraped. */
+/** Journeys that need a person, counted from Temporal visibility. */
 export const ATTENTION_QUERIES = {
   in_review: `BeginiStage = 'in_review' AND ExecutionStatus = 'Running'`,
   handoff_failing: `BeginiHandoff = 'failing' AND ExecutionStatus = 'Running'`,
   handoff_rejected: `BeginiHandoff = 'rejected' AND ExecutionStatus = 'Running'`,
 } as const;
 
+/** Counts matching journeys in one namespace. */
+export type CountJourneys = (namespace: string, query: string) => Promise<number>;
+
+export interface AttentionCounts {
+  count: CountJourneys;
+  namespaces: readonly string[];
+  /** Visibility is asked at most this often, however often /metrics is scraped. */
+  refreshMs: number;
+}
+
 /**
  * A registry per receiver, so several receivers in one process (tests) never share counts.
- * `countJourneys` answers a visibility count; on failure the gauge keeps its last value.
+ * On a failed count the gauge keeps its last value; readiness reports the outage.
  */
-export function createReceiverMetrics(countJourneys?: (query: string) => Promise<number>) {
+export function createReceiverMetrics(attentionCounts?: AttentionCounts) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const attention = cached(attentionCounts?.refreshMs ?? 0, async () => {
+    const { count, namespaces } = attentionCounts!;
+    const counts: Array<{ namespace: string; condition: string; count: number | null }> = [];
+    for (const namespace of namespaces) {
+      for (const [condition, query] of Object.entries(ATTENTION_QUERIES)) {
+        counts.push({ namespace, condition, count: await count(namespace, query).catch(() => null) });
+      }
+    }
+    return counts;
+  });
   return {
     registry,
     requests: new Counter({
       name: 'begini_webhook_requests_total',
-      help: 'Webhook requests by HTTP status and reason code',
+      help: 'Requests to the public listener by HTTP status and reason code',
       labelNames: ['status', 'reason'] as const,
       registers: [registry],
     }),
@@ -36,20 +57,14 @@ export function createReceiverMetrics(countJourneys?: (query: string) => Promise
     }),
     journeys: new Gauge({
       name: 'begini_journeys_needing_attention',
-      help: 'Running journeys in review or with a failing or rejected LOS hand-off (visibility count at scrape)',
-      labelNames: ['condition'] as const,
+      help: 'Running journeys in review or with a failing or rejected LOS hand-off (a cached visibility count)',
+      labelNames: ['namespace', 'condition'] as const,
       registers: [registry],
       async collect() {
-        if (!countJourneys) return;
-        await Promise.all(
-          Object.entries(ATTENTION_QUERIES).map(async ([condition, query]) => {
-            try {
-              this.set({ condition }, await countJourneys(query));
-            } catch {
-              // Temporal unreachable: keep the last value; readiness reports the outage.
-            }
-          }),
-        );
+        if (!attentionCounts) return;
+        for (const { namespace, condition, count } of await attention()) {
+          if (count !== null) this.set({ namespace, condition }, count);
+        }
       },
     }),
     deliveriesByKey: new Counter({

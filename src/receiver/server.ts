@@ -4,16 +4,20 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec } from '../codec/aesGcm';
-import type { ReceiverConfig } from '../config';
-import type { Logger } from '../logger';
+import { allDeployments, type ReceiverConfig } from '../config';
+import { keyUidRefs, type Logger } from '../logger';
 import { temporalSettings, type TemporalSettings } from '../temporal/connection';
-import { createReceiverApp } from './app';
+import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
 
 export interface RunningReceiver {
+  /** The public listener: the webhook and health checks. */
   url: string;
   port: number;
+  /** The internal listener: /metrics and the journey API. */
+  internalUrl: string;
   connection: Connection;
+  /** A client of the connection's own namespace. */
   client: Client;
   /** Stops accepting, lets in-flight deliveries finish, then closes the Temporal connection. */
   close(): Promise<void>;
@@ -24,39 +28,45 @@ export async function startReceiver(
   logger: Logger,
   temporal: TemporalSettings = temporalSettings(),
 ): Promise<RunningReceiver> {
+  keyUidRefs(config.codecKeys);
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
   const connection = Connection.lazy({ ...temporal.connectionOptions, connectTimeout: config.ackTimeoutMs });
-  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [new AesGcmCodec(config.codecKeys)] } });
-  const countJourneys = async (query: string) =>
-    Number((await connection.withDeadline(Date.now() + 2_000, () => client.workflow.count(query))).count);
-  const app = createReceiverApp({ config, connection, client, logger, metrics: createReceiverMetrics(countJourneys) });
+  const codec = new AesGcmCodec(config.codecKeys, config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {});
+  const namespaces = [...new Set([temporal.namespace, ...allDeployments(config).map((d) => d.namespace)])];
+  const clients = new Map(namespaces.map((namespace) => [namespace, new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } })]));
+  const countJourneys = async (namespace: string, query: string) =>
+    Number((await connection.withDeadline(Date.now() + 2_000, () => clients.get(namespace)!.workflow.count(query))).count);
+  const metrics = createReceiverMetrics({ count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs });
+  const deps = { config, connection, clients, logger, metrics };
+  const app = createReceiverApp(deps);
+  // Slow or idle clients are cut off within about a second of their deadline, and their number is capped.
+  const serverOptions = { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(5_000, config.requestTimeoutMs), connectionsCheckingInterval: 500, keepAliveTimeout: 5_000 };
   const server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
-    : http.createServer(app);
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+    ? https.createServer({ ...serverOptions, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
+    : http.createServer(serverOptions, app);
+  server.maxConnections = config.maxConnections;
+  const internal = http.createServer(serverOptions, createInternalApp(deps));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${port}`;
-  logger.info({ url, temporal: temporal.address, namespace: temporal.namespace, tls: Boolean(config.tls) }, 'receiver listening');
+  const port = await listen(server, config.port, config.host);
+  const internalPort = await listen(internal, config.internal.port, config.internal.host);
+  const url = `${config.tls ? 'https' : 'http'}://${shownHost(config.host)}:${port}`;
+  const internalUrl = `http://${shownHost(config.internal.host)}:${internalPort}`;
+  logger.info({ url, internalUrl, temporal: temporal.address, namespaces, tls: Boolean(config.tls) }, 'receiver listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    internalUrl,
     connection,
-    client,
+    client: clients.get(temporal.namespace)!,
     close() {
       closing ??= (async () => {
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const forced = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-        await drained;
+        internal.closeAllConnections();
+        await Promise.all([drained, new Promise<void>((resolve) => internal.close(() => resolve()))]);
         clearTimeout(forced);
         await connection.close();
         logger.info('receiver stopped');
@@ -64,4 +74,16 @@ export async function startReceiver(
       return closing;
     },
   };
+}
+
+async function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function shownHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
 }

@@ -29,6 +29,32 @@ export async function registerSearchAttributes(connection: Connection, namespace
   throw new Error('search attributes were added but never listed');
 }
 
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Creates the namespace if it does not exist yet (each Begini deployment may have its own), with
+ * the retention below. Safe to run on every start.
+ */
+export async function ensureNamespace(connection: Connection, namespace: string, retentionDays: number): Promise<void> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return;
+  } catch (err) {
+    if ((err as { code?: number }).code !== GRPC_NOT_FOUND) throw err;
+  }
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`) });
+  // A new namespace reaches every frontend's cache within seconds; wait until it answers.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`namespace ${namespace} was registered but never became visible`);
+}
+
 /**
  * Closed journeys must stay visible for as long as a late delivery could arrive, because a closed
  * journey is what stops a late delivery from starting a second decision.

@@ -1,12 +1,13 @@
 /**
- * `npm run setup-temporal`: registers the journey search attributes and sets the namespace
- * retention on whatever cluster the TEMPORAL_* settings point at. Idempotent; waits for the
+ * `npm run setup-temporal`: creates the namespace if needed, registers the journey search
+ * attributes and sets the namespace retention on whatever cluster the TEMPORAL_* settings point at
+ * (run it once per deployment namespace). Idempotent; waits for the
  * cluster to come up, so it can run as a one-shot service beside a starting server.
  */
 import { Connection } from '@temporalio/client';
 import { createLogger } from '../logger';
 import { temporalSettings } from './connection';
-import { registerSearchAttributes, setRetention } from './namespace';
+import { ensureNamespace, registerSearchAttributes, setRetention } from './namespace';
 
 const RETENTION_DAYS = Number(process.env.TEMPORAL_RETENTION_DAYS ?? 30);
 const WAIT_MS = 180_000;
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     try {
       const connection = await Connection.connect({ ...temporal.connectionOptions, connectTimeout: 5_000 });
       try {
+        await ensureNamespace(connection, temporal.namespace, RETENTION_DAYS);
         await registerSearchAttributes(connection, temporal.namespace);
         await setRetention(connection, temporal.namespace, RETENTION_DAYS);
       } finally {

@@ -18,7 +18,7 @@ import { createActivities } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
 import { AesGcmCodec } from '../codec/aesGcm';
 import type { WorkerConfig } from '../config';
-import type { Logger } from '../logger';
+import { keyUidRefs, type Logger } from '../logger';
 import type { TemporalSettings } from '../temporal/connection';
 import { sdkLogger } from '../temporal/sdkLogger';
 
@@ -37,6 +37,7 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
   const { config, temporal, logger } = options;
   // Loaded and validated before connecting: a bad policy stops the worker at once.
   const policy = options.policy ?? loadPolicy(config.policyFile);
+  keyUidRefs(config.codecKeys);
   const connection = options.connection ?? (await NativeConnection.connect(temporal.connectionOptions));
   const worker = await Worker.create({
     connection,
@@ -44,7 +45,11 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     taskQueue: config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ policy, handoff: config.handoff, logger }),
-    dataConverter: { payloadCodecs: [new AesGcmCodec(config.codecKeys)] },
+    // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
+    // without the codec key never reaches a journey.
+    dataConverter: {
+      payloadCodecs: [new AesGcmCodec(config.codecKeys, config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {})],
+    },
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
   logger.info({ taskQueue: config.taskQueue, policyVersion: policy.version, handoff: config.handoff ? 'LOS callback' : 'log only' }, 'worker ready');

@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../src/temporal/devServer';
 import { registerSearchAttributes } from '../../src/temporal/namespace';
-import { TEST_DATA_DIR, TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
+import { ISOLATION_NAMESPACE, TEST_DATA_DIR, TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
 import { freePort } from './ports';
 
 export default async function globalSetup(): Promise<void> {
@@ -16,12 +16,13 @@ export default async function globalSetup(): Promise<void> {
   rmSync(TEST_LOG_DIR, { recursive: true, force: true });
   rmSync(resolve(TEST_LOG_DIR, '..', 'property-cases.log'), { force: true });
   mkdirSync(TEST_LOG_DIR, { recursive: true });
-  const server = await startDevServer({ port: await freePort(), uiPort: null, dbFile: null });
+  // A second namespace, for a second deployment's journeys (integration isolation).
+  const server = await startDevServer({ port: await freePort(), uiPort: null, dbFile: null, extraArgs: ['--namespace', ISOLATION_NAMESPACE] });
   (globalThis as Record<string, unknown>).__temporalDevServer = server;
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
 
   const connection = await Connection.connect({ address: server.address });
-  await registerSearchAttributes(connection, 'default');
+  for (const namespace of ['default', ISOLATION_NAMESPACE]) await registerSearchAttributes(connection, namespace);
   await connection.close();
 
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentLogger });

@@ -72,6 +72,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     PAYLOAD_CODEC_KEYS: TEST_CODEC_KEYS,
     PORT: '0',
     HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
     JOURNEY_HANDOFF_RETRY_INITIAL: '100ms',
     SHUTDOWN_GRACE_MS: '5000',
     ...(options.los ? { LOS_CALLBACK_URL: options.los.url, LOS_CALLBACK_SECRET: LOS_SECRET } : {}),
