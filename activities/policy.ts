@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { durationSchema } from '../src/config';
-import type { Outcome, ScoreFacts } from '../workflows/definitions';
-import type { ApplicationStatus, DecisionTrigger } from '../workflows/journeyState';
+import { durationSchema } from '../src/duration';
+import type { ApplicationStatus, DecisionTrigger, Outcome, ScoreFacts } from '../workflows/definitions';
 
 const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
 const strings = z.array(z.string().min(1)).min(1);

@@ -23,8 +23,8 @@ import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { registerSearchAttributes } from '../src/temporal/namespace';
-import { LOS_SECRET, startLos, type Los } from '../test/support/los';
-import { freePort } from '../test/support/ports';
+import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
+import { freePort } from '../src/dev/ports';
 import { cpuMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');

@@ -3,31 +3,15 @@
  * A bad configuration fails with one error that lists every problem.
  */
 import { readFileSync } from 'node:fs';
-import { msToNumber } from '@temporalio/common';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
 import type { SigningKey } from './begini/verifier';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
+import { durationSchema } from './duration';
 import { temporalSettings } from './temporal/connection';
 
 type Env = Record<string, string | undefined>;
-
-export const durationSchema = z
-  .string()
-  .transform((value, ctx) => {
-    let ms = Number.NaN;
-    try {
-      ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
-    } catch {
-      // reported below
-    }
-    if (!Number.isFinite(ms) || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 500ms, 30s, 15m, 48h or 30d` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const environmentLabel = z.enum(['test', 'production']);
 const scoreKinds = z.array(z.string().regex(/^[a-z0-9_]+$/, 'score kinds look like psychometric, android, ios')).min(1);
@@ -56,6 +40,7 @@ const deploymentsFileSchema = z.strictObject({
   deployments: z
     .array(
       z.strictObject({
+        // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
         integrationId: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, 'must be printable'),
         environment: environmentLabel,
         /** Where this deployment's journeys live; its own, so no other key can reach them. */
@@ -111,6 +96,7 @@ const receiverEnvSchema = z.object({
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
   TEMPORAL_MAX_IN_FLIGHT: intFrom(256),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   WORKFLOW_ID_PREFIX: z.string().max(64).regex(/^[^\u0000-\u001f]*$/).default(''),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),

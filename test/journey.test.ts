@@ -7,8 +7,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../workflows/definitions';
 import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
-import { LOS_SECRET } from './support/los';
-import { startLos, type Los } from './support/los';
+import { LOS_SECRET } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../src/dev/losStandIn';
 import { startStack, type Stack } from './support/stack';
 
 let los: Los;

@@ -10,9 +10,9 @@ import { Client, Connection } from '@temporalio/client';
 import { journeyQuery } from '../workflows/definitions';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { delivery, newUid, post, TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
-import { LOS_SECRET, startLos, type Los } from './support/los';
+import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
 import { TEST_DATA_DIR } from './support/paths';
-import { freePort } from './support/ports';
+import { freePort } from '../src/dev/ports';
 
 const ROOT = resolve(__dirname, '..');
 const IMAGE = resolve(TEST_DATA_DIR, 'image');

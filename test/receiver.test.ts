@@ -13,7 +13,7 @@ import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { delivery, newUid, post, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
 import { ISOLATION_NAMESPACE, TEST_DATA_DIR } from './support/paths';
-import { freePort } from './support/ports';
+import { freePort } from '../src/dev/ports';
 import { startStack, type Stack } from './support/stack';
 
 const OLD_KEY = 'rotating-key-old-5a1c';

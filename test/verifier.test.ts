@@ -1,7 +1,7 @@
-import vectors from './vectors/signatures.json';
+import vectors from '../src/begini/signature-vectors.json';
 import { sign, verifySignature } from '../src/begini/verifier';
 
-describe('verifySignature, driven by test/vectors/signatures.json', () => {
+describe('verifySignature, driven by src/begini/signature-vectors.json', () => {
   test.each(vectors.vectors.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
     const body = Buffer.from(vector.body_base64, 'base64');
     const keys = vector.keys.map((k) => ({ id: k.id, secret: k.key }));

@@ -14,7 +14,7 @@ import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { startCodecServer } from '../src/codec/server';
 import { createLogger } from '../src/logger';
 import { TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
-import { freePort } from './support/ports';
+import { freePort } from '../src/dev/ports';
 import { startStack, type Stack } from './support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,20 +1,140 @@
 /**
- * The one place where the journey's wire contract is declared: the signal payload, the query,
- * the update and the search-attribute keys. The receiver, the worker, the tests and the dev stack
- * all import these; nothing re-declares them.
+ * The one place where the journey's wire contract is declared: the signal payload, the query and
+ * its view, the update, the search-attribute keys, the stages and the task queue. A leaf: it imports
+ * nothing of ours, and the receiver, the worker, the activities, the tests and the dev stack all
+ * import it; nothing re-declares these.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ScoreFacts } from '../src/begini/events';
-import type { JourneyView } from './journeyState';
-
-export type { ScoreFacts } from '../src/begini/events';
-export type { JourneyView } from './journeyState';
 
 export const DEFAULT_TASK_QUEUE = 'begini-journeys';
 
 /** ApplicationFailure type of a hand-off the loan origination system refused for good. */
 export const HANDOFF_REJECTED = 'HandoffRejected';
+
+/** The facts decisioning needs from a score event, whatever its platform. */
+export interface ScoreFacts {
+  /** `psychometric`, `android`, `ios`: the event type without `_score.complete`. */
+  kind: string;
+  score: number;
+  riskBand: string;
+  scoreConfidence: string | null;
+  scoredAt: number;
+  platform: string | null;
+  traits: Array<{ key: string; riskBand: string | null }>;
+  permissionsGranted: string[];
+  permissionsDenied: string[];
+}
+
+/** What operators see: the `BeginiStage` search attribute and the `journey` query's `stage`. */
+export const STAGES = [
+  'awaiting_application',
+  'awaiting_scores',
+  'deciding',
+  'in_review',
+  'decided',
+  'expired',
+  'incomplete',
+  'cancelled',
+  'closed',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type ApplicationStatus = 'pending' | 'complete' | 'expired' | 'incomplete' | 'cancelled';
+
+/** Why the journey stopped waiting and decided. */
+export type DecisionTrigger =
+  | 'scores_complete'
+  | 'grace_elapsed'
+  | 'expired_no_score'
+  | 'expired_partial_scores'
+  | 'cancelled'
+  | 'incomplete'
+  | 'malformed_score';
+
+export type Flag =
+  | 'late_event'
+  | 'malformed_event'
+  | 'unrecognised_event'
+  | 'rescored'
+  | 'rescored_after_decision'
+  | 'expired_seen'
+  | 'handoff_failing'
+  | 'handoff_rejected'
+  | 'after_close'
+  | 'foreign_delivery'
+  | 'event_too_old';
+
+export interface EventRecord {
+  type: string;
+  receivedAt: string;
+  fingerprint: string;
+  keyId: string;
+  duplicate: boolean;
+  late: boolean;
+  rescore: boolean;
+  /** A score older than the one already held: kept on record, not applied. */
+  stale: boolean;
+  malformed: boolean;
+  recognised: boolean;
+  /**
+   * Recorded, never applied: `foreign` came from another integration or environment than the
+   * journey's own; `too_old` carried event timestamps older than the journey's maximum event age.
+   */
+  quarantined?: 'foreign' | 'too_old';
+  issues?: string[];
+}
+
+export interface ReviewState {
+  reason: 'referred' | 'handoff_rejected';
+  since: string;
+  /** null: no deadline; a rejected hand-off waits for an operator however long it takes. */
+  deadline: string | null;
+  fallback: 'APPROVE' | 'DECLINE' | null;
+  reviewer?: string;
+  note?: string;
+  resolvedAt?: string;
+}
+
+export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
+
+
+export interface HandoffState {
+  status: HandoffStatus;
+  failedRounds: number;
+  lastError: string | null;
+}
+
+export interface JourneyCounts {
+  deliveries: number;
+  duplicates: number;
+  late: number;
+  rescores: number;
+  /** Absent in journeys started before quarantine existed. */
+  quarantined?: number;
+  noticesDropped?: number;
+}
+
+export interface JourneyView {
+  stage: Stage;
+  decision: Decision | null;
+  scores: Record<string, ScoreFacts>;
+  events: EventRecord[];
+  review: ReviewState | null;
+  flags: Flag[];
+  application: ApplicationStatus;
+  trigger: DecisionTrigger | null;
+  handoff: HandoffState;
+  counts: JourneyCounts & { eventsOmitted: number; noticesSent: number };
+  integrationId: string;
+  environment: string;
+  startedAt: string;
+  expiresAt: string;
+  settleUntil: string | null;
+}
+
+/** The failure types a rejected review update carries. */
+export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'InvalidReview' } as const;
 
 /** One verified webhook delivery, as the receiver hands it to the applicant's journey. */
 export interface BeginiDelivery {

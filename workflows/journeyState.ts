@@ -2,79 +2,27 @@
  * The applicant journey as plain data and pure functions, so it can be reasoned about and tested
  * without Temporal. The workflow owns time and side effects; this module owns what events mean.
  */
-import type { BeginiDelivery, Decision, JourneyInput, JourneySettings, Outcome, ScoreFacts } from './definitions';
+import {
+  REVIEW_REJECTIONS,
+  type ApplicationStatus,
+  type BeginiDelivery,
+  type Decision,
+  type DecisionTrigger,
+  type EventRecord,
+  type Flag,
+  type HandoffState,
+  type JourneyCounts,
+  type JourneyInput,
+  type JourneySettings,
+  type JourneyView,
+  type Outcome,
+  type ReviewState,
+  type ScoreFacts,
+  type Stage,
+} from './definitions';
 
 /** Where the workflow is in its own process; the operator-facing `Stage` is derived from it. */
 export type Phase = 'waiting' | 'deciding' | 'in_review' | 'delivering' | 'settled' | 'closed';
-
-export type Stage =
-  | 'awaiting_application'
-  | 'awaiting_scores'
-  | 'deciding'
-  | 'in_review'
-  | 'decided'
-  | 'expired'
-  | 'incomplete'
-  | 'cancelled'
-  | 'closed';
-
-export type ApplicationStatus = 'pending' | 'complete' | 'expired' | 'incomplete' | 'cancelled';
-
-/** Why the journey stopped waiting and decided. */
-export type DecisionTrigger =
-  | 'scores_complete'
-  | 'grace_elapsed'
-  | 'expired_no_score'
-  | 'expired_partial_scores'
-  | 'cancelled'
-  | 'incomplete'
-  | 'malformed_score';
-
-export type Flag =
-  | 'late_event'
-  | 'malformed_event'
-  | 'unrecognised_event'
-  | 'rescored'
-  | 'rescored_after_decision'
-  | 'expired_seen'
-  | 'handoff_failing'
-  | 'handoff_rejected'
-  | 'after_close'
-  | 'foreign_delivery'
-  | 'event_too_old';
-
-export interface EventRecord {
-  type: string;
-  receivedAt: string;
-  fingerprint: string;
-  keyId: string;
-  duplicate: boolean;
-  late: boolean;
-  rescore: boolean;
-  /** A score older than the one already held: kept on record, not applied. */
-  stale: boolean;
-  malformed: boolean;
-  recognised: boolean;
-  /**
-   * Recorded, never applied: `foreign` came from another integration or environment than the
-   * journey's own; `too_old` carried event timestamps older than the journey's maximum event age.
-   */
-  quarantined?: 'foreign' | 'too_old';
-  issues?: string[];
-}
-
-export interface ReviewState {
-  reason: 'referred' | 'handoff_rejected';
-  since: string;
-  /** null: no deadline; a rejected hand-off waits for an operator however long it takes. */
-  deadline: string | null;
-  fallback: 'APPROVE' | 'DECLINE' | null;
-  reviewer?: string;
-  note?: string;
-  resolvedAt?: string;
-}
-
-export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
 
 export interface LateNotice {
   id: string;
@@ -101,34 +49,16 @@ export interface JourneyState {
   /** How many decisions were handed off; part of each hand-off's idempotency key. */
   decisionsDelivered: number;
   review: ReviewState | null;
-  handoff: { status: HandoffStatus; failedRounds: number; lastError: string | null };
+  handoff: HandoffState;
   settleUntil: string | null;
   events: EventRecord[];
   eventsOmitted: number;
-  counts: { deliveries: number; duplicates: number; late: number; rescores: number; quarantined?: number; noticesDropped?: number };
+  counts: JourneyCounts;
   flags: Flag[];
   lastEventType: string | null;
   pendingNotices: LateNotice[];
   noticesSent: number;
   seen: { fingerprints: string[]; semanticKeys: string[] };
-}
-
-export interface JourneyView {
-  stage: Stage;
-  decision: Decision | null;
-  scores: Record<string, ScoreFacts>;
-  events: EventRecord[];
-  review: ReviewState | null;
-  flags: Flag[];
-  application: ApplicationStatus;
-  trigger: DecisionTrigger | null;
-  handoff: JourneyState['handoff'];
-  counts: JourneyState['counts'] & { eventsOmitted: number; noticesSent: number };
-  integrationId: string;
-  environment: string;
-  startedAt: string;
-  expiresAt: string;
-  settleUntil: string | null;
 }
 
 /** Bounds that keep a journey's state, and so its history, small under a flood. */
@@ -360,9 +290,6 @@ export function viewOf(state: JourneyState): JourneyView {
     settleUntil: state.settleUntil,
   };
 }
-
-/** The failure types a rejected review update carries. */
-export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'InvalidReview' } as const;
 
 export type ReviewCheck = { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
 

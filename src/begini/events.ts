@@ -7,6 +7,7 @@
  * without it the event cannot be routed to a journey.
  */
 import { z } from 'zod';
+import type { ScoreFacts } from '../../workflows/definitions';
 
 export const MAX_UID_LENGTH = 128;
 /** Begini's payloads nest about five deep; anything far deeper is not theirs and costs every parser. */
@@ -20,6 +21,7 @@ const MAX_ISSUE_LENGTH = 200;
 const MAX_TIMESTAMPS = 16;
 
 // Control characters would corrupt workflow IDs, logs and the Web UI.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
@@ -85,20 +87,6 @@ export const KNOWN_EVENT_TYPES = Object.keys(eventDetailSchemas) as KnownEventTy
 
 export function isKnownEventType(type: string): type is KnownEventType {
   return Object.prototype.hasOwnProperty.call(eventDetailSchemas, type);
-}
-
-/** The facts decisioning needs from a score event, whatever its platform. */
-export interface ScoreFacts {
-  /** `psychometric`, `android`, `ios`: the event type without `_score.complete`. */
-  kind: string;
-  score: number;
-  riskBand: string;
-  scoreConfidence: string | null;
-  scoredAt: number;
-  platform: string | null;
-  traits: Array<{ key: string; riskBand: string | null }>;
-  permissionsGranted: string[];
-  permissionsDenied: string[];
 }
 
 export interface ParsedEvent {

@@ -15,11 +15,8 @@ import { z } from 'zod';
 import { envelopeSchema } from '../begini/events';
 import { allDeployments, type ReceiverConfig } from '../config';
 import type { Logger } from '../logger';
-import { journeyQuery, reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../../workflows/definitions';
-import { REVIEW_REJECTIONS, type Stage } from '../../workflows/journeyState';
+import { journeyQuery, REVIEW_REJECTIONS, reviewUpdate, searchAttributes, STAGES, WORKFLOW_TYPES } from '../../workflows/definitions';
 import { Rejection } from './rejection';
-
-const STAGES = ['awaiting_application', 'awaiting_scores', 'deciding', 'in_review', 'decided', 'expired', 'incomplete', 'cancelled', 'closed'] as const satisfies readonly Stage[];
 
 // A visibility query takes years 1000–9999 at most; anything else would fail inside Temporal.
 const since = z.iso

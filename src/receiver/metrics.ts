@@ -1,12 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { searchAttributes as sa, type HandoffStatus, type Stage } from '../../workflows/definitions';
 import { cached } from './cached';
 
+const running = (attribute: string, value: Stage | HandoffStatus) => `${attribute} = '${value}' AND ExecutionStatus = 'Running'`;
+
 /** Journeys that need a person, counted from Temporal visibility. */
-export const ATTENTION_QUERIES = {
-  in_review: `BeginiStage = 'in_review' AND ExecutionStatus = 'Running'`,
-  handoff_failing: `BeginiHandoff = 'failing' AND ExecutionStatus = 'Running'`,
-  handoff_rejected: `BeginiHandoff = 'rejected' AND ExecutionStatus = 'Running'`,
-} as const;
+const ATTENTION_QUERIES = {
+  in_review: running(sa.stage.name, 'in_review'),
+  handoff_failing: running(sa.handoff.name, 'failing'),
+  handoff_rejected: running(sa.handoff.name, 'rejected'),
+};
 
 /** Counts matching journeys in one namespace. */
 export type CountJourneys = (namespace: string, query: string) => Promise<number>;

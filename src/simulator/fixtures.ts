@@ -1,19 +1,17 @@
 /**
- * Begini-shaped deliveries from test/fixtures/deliveries.json and signature cases from
- * test/vectors/signatures.json: the same files the tests read.
+ * Begini-shaped deliveries (deliveries.json, one per documented event type) and the verifier's
+ * signature vectors: the same files the tests read, shipped with the simulator.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-const TEST_DIR = resolve(__dirname, '..', '..', 'test');
+import vectorFile from '../begini/signature-vectors.json';
+import deliveryFile from './deliveries.json';
 
 type Json = Record<string, unknown>;
-let deliveries: Record<string, Json> | undefined;
+const deliveries = deliveryFile as unknown as Record<string, Json>;
 
 export const DEFAULT_INTEGRATION = '62137183e877704b06fab0f2';
 
 export function fixtureTypes(): string[] {
-  return Object.keys(loadDeliveries()).filter((k) => !k.startsWith('_'));
+  return Object.keys(deliveries).filter((k) => !k.startsWith('_'));
 }
 
 export interface FixtureOptions {
@@ -26,7 +24,7 @@ export interface FixtureOptions {
 
 /** A delivery of `type` for `uid`, placeholders filled in. */
 export function delivery(type: string, uid: string, options: FixtureOptions = {}): Json {
-  const fixture = loadDeliveries()[type];
+  const fixture = deliveries[type];
   if (!fixture) throw new Error(`no fixture for event type ${type}`);
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const filled = JSON.parse(JSON.stringify(fixture), (_key, value: unknown) => {
@@ -42,16 +40,11 @@ export function delivery(type: string, uid: string, options: FixtureOptions = {}
 
 /** `X-Signature` values the vectors say are malformed whatever the body. */
 export function malformedSignatures(): string[] {
-  const { vectors } = JSON.parse(readFileSync(resolve(TEST_DIR, 'vectors/signatures.json'), 'utf8')) as {
-    vectors: Array<{ header: string | null; expect: { reason?: string } }>;
-  };
+  const { vectors } = vectorFile as { vectors: Array<{ header: string | null; expect: { reason?: string } }> };
   return vectors.filter((v) => v.expect.reason === 'malformed_signature' && v.header).map((v) => v.header!);
 }
 
-function loadDeliveries(): Record<string, Json> {
-  deliveries ??= JSON.parse(readFileSync(resolve(TEST_DIR, 'fixtures/deliveries.json'), 'utf8')) as Record<string, Json>;
-  return deliveries;
-}
+
 
 function merge(base: Json, over: Json): Json {
   const out: Json = { ...base };

@@ -1,4 +1,11 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { loadPolicy, type Policy } from '../../activities/policy';
+import { AesGcmCodec } from '../codec/aesGcm';
+import type { WorkerConfig } from '../config';
+import { keyUidRefs, type Logger } from '../logger';
+import type { TemporalSettings } from '../temporal/connection';
+import { sdkLogger } from '../temporal/sdkLogger';
 
 /**
  * The SDK's logs go through pino, without uids, and only from WARN (it logs every bundle and state
@@ -10,17 +17,15 @@ export function installRuntime(logger: Logger, options: { shutdownSignals?: Node
   Runtime.install({
     logger: sdk,
     ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
-    // The SDK's own Prometheus exporter: workflow/activity task latencies, failures, poll health.
-    ...(options.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress } } } } : {}),
+    telemetryOptions: {
+      // Core's own logs too, so they pass the same uid filter instead of going straight to stderr.
+      logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+      // The SDK's own Prometheus exporter: workflow/activity task latencies, failures, poll health.
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
+    },
   });
 }
-import { createActivities } from '../../activities';
-import { loadPolicy, type Policy } from '../../activities/policy';
-import { AesGcmCodec } from '../codec/aesGcm';
-import type { WorkerConfig } from '../config';
-import { keyUidRefs, type Logger } from '../logger';
-import type { TemporalSettings } from '../temporal/connection';
-import { sdkLogger } from '../temporal/sdkLogger';
+
 
 export interface JourneyWorkerOptions {
   config: WorkerConfig;

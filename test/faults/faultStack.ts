@@ -11,9 +11,9 @@ import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { registerSearchAttributes } from '../../src/temporal/namespace';
 import { TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
-import { LOS_SECRET, startLos, type Los } from '../support/los';
+import { LOS_SECRET, startLos, type Los } from '../../src/dev/losStandIn';
 import { TEST_DATA_DIR } from '../support/paths';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/ports';
 
 const ROOT = resolve(__dirname, '..', '..');
 

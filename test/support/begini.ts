@@ -1,4 +1,4 @@
-/** Begini-shaped deliveries from test/fixtures/deliveries.json, signed and sent over real HTTP. */
+/** Begini-shaped deliveries from the simulator's fixtures, signed and sent over real HTTP. */
 import { randomUUID } from 'node:crypto';
 import { sign } from '../../src/begini/verifier';
 

@@ -9,7 +9,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../src/temporal/devServer';
 import { registerSearchAttributes } from '../../src/temporal/namespace';
 import { ISOLATION_NAMESPACE, TEST_DATA_DIR, TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
-import { freePort } from './ports';
+import { freePort } from '../../src/dev/ports';
 
 export default async function globalSetup(): Promise<void> {
   mkdirSync(TEST_DATA_DIR, { recursive: true });

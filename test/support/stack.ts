@@ -16,9 +16,9 @@ import { ensureTemporalCli } from '../../src/temporal/devServer';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
-import { LOS_SECRET, type Los } from './los';
+import { LOS_SECRET, type Los } from '../../src/dev/losStandIn';
 import { TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
-import { freePort } from './ports';
+import { freePort } from '../../src/dev/ports';
 
 export interface StackOptions {
   name: string;
