@@ -92,7 +92,8 @@ const receiverEnvSchema = z.object({
   BEGINI_API_KEY: z.string().min(1).optional(),
   BEGINI_ENVIRONMENT: environmentLabel.default('test'),
   BEGINI_DEPLOYMENTS_FILE: z.string().min(1).optional(),
-  WEBHOOK_MAX_BODY_BYTES: intFrom(256 * 1024),
+  // Above about 1 MiB a delivery, encrypted, would near Temporal's own payload limits.
+  WEBHOOK_MAX_BODY_BYTES: intFrom(256 * 1024).pipe(z.number().max(1024 * 1024, 'must be at most 1048576 (1 MiB)')),
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
   TEMPORAL_MAX_IN_FLIGHT: intFrom(256),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),

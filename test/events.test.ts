@@ -104,4 +104,18 @@ describe('event schemas', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(event.details)).toBe(Object.prototype);
   });
+
+  test('a timestamp from the future makes a score malformed: it would make every later real re-score look stale', () => {
+    const inTwoDays = Math.floor(Date.now() / 1000) + 2 * 86_400;
+    const { event } = ok(delivery('psychometric_score.complete', 'u', { now: inTwoDays }));
+    expect(event).toMatchObject({ malformed: true, score: null });
+    expect(event.issues.join()).toContain('future');
+    const inAMinute = ok(delivery('psychometric_score.complete', 'u', { now: Math.floor(Date.now() / 1000) + 60 })).event;
+    expect(inAMinute.malformed).toBe(false);
+  });
+
+  test('labels with control characters make a score malformed', () => {
+    const { event } = ok(delivery('psychometric_score.complete', 'u', { details: { calculated: { risk_band: 'A\u0000' } } }));
+    expect(event).toMatchObject({ malformed: true, score: null });
+  });
 });

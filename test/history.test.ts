@@ -18,6 +18,7 @@ afterAll(async () => {
   await los.close();
 });
 
+/** Sends every body, retrying a 503 (say, while a run continues as new) the way Begini does. */
 async function sendAll(bodies: string[], concurrency: number): Promise<number[]> {
   const statuses: number[] = [];
   let next = 0;
@@ -25,7 +26,12 @@ async function sendAll(bodies: string[], concurrency: number): Promise<number[]>
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++]!;
-        statuses.push((await stack.send(body)).status);
+        let status = (await stack.send(body)).status;
+        for (let retry = 0; status === 503 && retry < 10; retry++) {
+          await new Promise((r) => setTimeout(r, 200));
+          status = (await stack.send(body)).status;
+        }
+        statuses.push(status);
       }
     }),
   );
@@ -74,7 +80,7 @@ test('a flood while the hand-off hangs: the run gives the hand-off up and contin
     await stack.waitForJourney(uid, (v) => v.handoff.status === 'pending');
     const firstRunId = (await stack.handle(uid).describe()).runId;
     const statuses = await sendAll(Array(2_100).fill(score), 32);
-    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
 
     // Well before the LOS answers, the run that was waiting on it has continued as new.
     const deadline = Date.now() + 30_000;

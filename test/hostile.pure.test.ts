@@ -1,6 +1,6 @@
 /** Property-based tests of the verifier and the schemas on hostile input (no Temporal needed). */
 import fc from 'fast-check';
-import { MAX_LABEL_LENGTH, MAX_TRAITS, MAX_UID_LENGTH, parseDelivery } from '../src/begini/events';
+import { MAX_LABEL_LENGTH, MAX_PERMISSIONS, MAX_TRAITS, MAX_UID_LENGTH, parseDelivery } from '../src/begini/events';
 import { toDelivery } from '../src/receiver/deliver';
 import type { Deployment } from '../src/config';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -74,17 +74,28 @@ describe('schemas', () => {
     ),
   })).value;
 
-  test('any JSON value: never throws, answers ok or a stable reason, pollutes no prototype', () => {
+  test('any JSON value: never throws, answers ok or a stable reason', () => {
     check(
       'schemas: arbitrary JSON',
       fc.property(hostileValue, (value) => {
         const json = JSON.parse(JSON.stringify(value ?? null)) as unknown;
         const result = parseDelivery(json);
-        if (!result.ok) expect(['invalid_json', 'invalid_envelope']).toContain(result.reason);
-        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        if (!result.ok) expect(['invalid_json', 'invalid_envelope', 'nesting_too_deep']).toContain(result.reason);
       }),
       2_000,
     );
+  });
+
+  test('a "__proto__" key anywhere in a body never becomes the prototype of what reaches the journey', () => {
+    const text = `{"uid":"u","integration_id":"i","__proto__":{"polluted":1},"event":{"type":"psychometric_score.complete","__proto__":{"polluted":1},"details":{"__proto__":{"polluted":1},"scored_at":1,"calculated":{"__proto__":{"polluted":1},"score":1,"risk_band":"A","traits":[{"__proto__":{"polluted":1},"key":"k"}]}}}}`;
+    const result = parseDelivery(JSON.parse(text));
+    if (!result.ok) throw new Error(result.message);
+    const reached: object[] = [result.event, result.event.details, result.event.score!, ...result.event.score!.traits];
+    for (const value of reached) {
+      expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+      expect((value as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   test('a valid envelope with hostile details is accepted, recognised types perhaps malformed', () => {
@@ -144,6 +155,9 @@ describe('schemas', () => {
   });
 });
 
+/** The largest signal a 256 KiB body can become: 16 KiB of details, 4 KiB of reasons, bounded facts. */
+const MAX_DELIVERY_BYTES = 112 * 1024;
+
 describe('what reaches Temporal is bounded', () => {
   const deployment: Deployment = {
     integrationId: 'i',
@@ -152,7 +166,13 @@ describe('what reaches Temporal is bounded', () => {
     keys: [],
     journey: { requiredScores: ['psychometric'], scoreGraceMs: 1, expiryMs: 1, settleMs: 1, handoffRetryInitialMs: 1 },
   };
-  const hostileText = fc.oneof(fc.string({ maxLength: 3_000 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.constant('x'.repeat(3_000)));
+  // Three-byte characters at the length limit are the heaviest text that passes the bounds.
+  const hostileText = fc.oneof(
+    fc.string({ maxLength: 3_000 }),
+    fc.string({ unit: 'grapheme', maxLength: 300 }),
+    fc.constant('x'.repeat(3_000)),
+    fc.integer({ min: 1, max: 64 }).map((n) => '中'.repeat(n)),
+  );
 
   test('every free-text field of a score, at any length and in any script, reaches the journey clipped or marked malformed', () => {
     check(
@@ -173,7 +193,11 @@ describe('what reaches Temporal is bounded', () => {
           const details: Record<string, unknown> = {
             scored_at: 1_700_000_000,
             platform: f.platform,
-            permissions: { granted: Array.from({ length: f.permissions }, (_, i) => `${f.permission}${i}`), denied: { permissions: { denied: ['nested'] } } },
+            permissions: {
+              granted: Array.from({ length: f.permissions }, (_, i) => `${f.permission}${i}`.slice(-64)),
+              denied: Array.from({ length: f.permissions }, (_, i) => `${i}${f.permission}`.slice(0, 64)),
+              nested: { permissions: { denied: ['two levels down: not read'] } },
+            },
             calculated: {
               score: 1,
               risk_band: f.risk_band,
@@ -190,18 +214,56 @@ describe('what reaches Temporal is bounded', () => {
               expect(text.length).toBeLessThanOrEqual(MAX_LABEL_LENGTH);
             }
             expect(score.traits.length).toBeLessThanOrEqual(MAX_TRAITS);
-            expect(score.permissionsGranted.length + score.permissionsDenied.length).toBeLessThanOrEqual(400);
+            expect(score.permissionsGranted.length).toBeLessThanOrEqual(MAX_PERMISSIONS);
+            expect(score.permissionsDenied.length).toBeLessThanOrEqual(MAX_PERMISSIONS);
+            expect(score.permissionsDenied).not.toContain('two levels down: not read');
           } else {
             expect(parsed.event.malformed).toBe(true);
           }
           expect(Object.keys(parsed.event.timestamps).length).toBeLessThanOrEqual(16);
           const delivery = toDelivery({ uid: 'u', integrationId: 'i', deployment, keyId: 'k', event: parsed.event, rawBody: Buffer.from('x'), receivedAt: new Date() });
           expect(delivery.semanticKey).toMatch(/^[0-9a-f]{64}$/);
-          expect(Buffer.byteLength(JSON.stringify(delivery))).toBeLessThan(96 * 1024);
+          expect(Buffer.byteLength(JSON.stringify(delivery))).toBeLessThan(MAX_DELIVERY_BYTES);
         },
       ),
       300,
     );
+  });
+
+  test("the heaviest journey state signed deliveries can build stays far below Temporal's 2 MB payload limit", () => {
+    // Every list at its cap, every label at its length limit in three-byte characters.
+    const heavy = (n: number) => '中'.repeat(64 - String(n).length) + n;
+    const scoreBody = (type: string, scoredAt: number) => ({
+      uid: 'u',
+      integration_id: 'i',
+      event: {
+        type,
+        details: {
+          scored_at: scoredAt,
+          platform: heavy(0),
+          permissions: { granted: Array.from({ length: 500 }, (_, i) => heavy(i)), denied: Array.from({ length: 500 }, (_, i) => heavy(i)) },
+          calculated: { score: 1, risk_band: heavy(1), score_confidence: heavy(2), traits: Array.from({ length: MAX_TRAITS }, (_, i) => ({ key: heavy(i), risk_band: heavy(i) })) },
+          padding: 'x'.repeat(200_000),
+        },
+        reasons: Array.from({ length: 1_000 }, (_, i) => heavy(i)),
+      },
+    });
+    const toSignal = (body: Record<string, unknown>, n: number) => {
+      const parsed = parseDelivery(body);
+      if (!parsed.ok) throw new Error(parsed.message);
+      return toDelivery({ uid: 'u', integrationId: 'i', deployment, keyId: 'k', event: parsed.event, rawBody: Buffer.from(String(n)), receivedAt: new Date() });
+    };
+    const state = startJourney({ uid: 'u', integrationId: 'i', environment: 'test', settings: deployment.journey }, new Date());
+    let n = 0;
+    const now = Math.floor(Date.now() / 1000);
+    for (const type of ['psychometric_score.complete', 'android_score.complete', 'ios_score.complete']) applyDelivery(state, toSignal(scoreBody(type, now - 1_000), n++), new Date());
+    state.phase = 'settled';
+    // Late re-scores (notices) and malformed events (issues) until every list is full.
+    for (let i = 0; i < 200; i++) applyDelivery(state, toSignal(scoreBody('psychometric_score.complete', now - 900 + i), n++), new Date());
+    for (let i = 0; i < 200; i++) applyDelivery(state, toSignal({ uid: 'u', integration_id: 'i', event: { type: 'android_score.complete', details: { calculated: Array(50).fill(heavy(i)) } } }, n++), new Date());
+    const bytes = Buffer.byteLength(JSON.stringify(state));
+    console.log(`heaviest journey state: ${(bytes / 1024).toFixed(0)} KiB`);
+    expect(bytes).toBeLessThan(512 * 1024);
   });
 });
 

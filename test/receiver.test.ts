@@ -9,6 +9,7 @@ import https from 'node:https';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sign } from '../src/begini/verifier';
+import { temporalRejection } from '../src/receiver/app';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { delivery, newUid, post, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
@@ -343,5 +344,17 @@ describe('logs', () => {
     expect(stack.logText()).toContain('"uidRef"');
     expect(allLogs().length).toBeGreaterThan(1000);
     expect(leakedInLogs([OLD_KEY, NEW_KEY, TEST_ENV_KEY, TEST_KEY, ...uidsSent])).toEqual([]);
+  });
+});
+
+describe('what a failed hand-over to Temporal means for Begini', () => {
+  const grpcError = (code: number) => Object.assign(new Error('grpc'), { code, metadata: {}, details: '' });
+  test.each([
+    ['Temporal calls the event invalid: it can never succeed', grpcError(3), 400, 'rejected_by_temporal'],
+    ['Temporal unavailable: it can clear', grpcError(14), 503, 'temporal_unavailable'],
+    ['no answer before the deadline', new Error('Failed to connect before the deadline'), 503, 'temporal_timeout'],
+    ['a programming error of ours is not an outage', new TypeError('x is undefined'), 500, 'internal_error'],
+  ])('%s', (_name, err, status, reason) => {
+    expect(temporalRejection(err)).toMatchObject({ status, reason });
   });
 });

@@ -77,7 +77,8 @@ describe('integration isolation', () => {
     const final = await production.waitForJourney(uid, decided);
     expect(final.decision).toMatchObject({ outcome: 'DECLINE', reasons: ['high_risk_band'] });
     expect(final.events.every((e) => e.keyId === 'prod-1')).toBe(true);
-    const handed = los.forUid(uid, 'decision').filter((r) => r.answered === 200);
+    // One decision per deployment, each under its own Idempotency-Key: an LOS that dedupes by key keeps both.
+    const handed = los.acceptedFor(uid, 'decision');
     expect(handed.map((r) => [r.body.integrationId, r.body.decision?.outcome]).sort()).toEqual([
       [PROD.integrationId, 'DECLINE'],
       [TEST.integrationId, 'APPROVE'],
@@ -121,7 +122,7 @@ describe('no signed delivery can terminate or wedge a journey', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.platform)).toBeUndefined();
   });
 
-  test('a uid of 128 four-byte characters gets a journey, not an endless 503', async () => {
+  test('a uid at the length limit in four-byte characters (128 UTF-16 units, 248 bytes) gets a journey, not an endless 503', async () => {
     const uid = '𝔘'.repeat(60) + newUid().slice(-8);
     const result = await single.send(delivery('psychometric_score.complete', uid));
     expect(result.status).toBe(200);
@@ -206,6 +207,22 @@ describe('nothing forged or replayed decides', () => {
       // Halted on purpose; stop its task retries so they do not run (and log) for the rest of the suite.
       await single.handle(uid).terminate('test: forged plaintext signal').catch(() => undefined);
     }
+  });
+
+  test("an encrypted delivery copied from one journey's history into another's is quarantined there", async () => {
+    const source = newUid('COPYFROM');
+    const target = newUid('COPYTO');
+    expect((await single.send(delivery('psychometric_score.complete', source, { details: { calculated: { risk_band: 'A' } } }))).status).toBe(200);
+    expect((await single.send(delivery('application.complete', target))).status).toBe(200);
+    await single.waitForJourney(source, (v) => v.decision !== null);
+    // Someone with frontend access copies the ciphertext, as it is, into the other journey.
+    const { workflowService } = single.receiver.connection;
+    const { history } = await workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: source } });
+    const signalled = history!.events!.find((e) => e.workflowExecutionSignaledEventAttributes)!.workflowExecutionSignaledEventAttributes!;
+    await workflowService.signalWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: target }, signalName: signalled.signalName, input: signalled.input });
+    const view = await single.waitForJourney(target, (v) => v.counts.deliveries === 2);
+    expect(view).toMatchObject({ stage: 'awaiting_scores', decision: null, scores: {}, flags: ['foreign_delivery'] });
+    expect(view.events[1]).toMatchObject({ quarantined: 'foreign' });
   });
 
   test('a plaintext review (a CLI without the codec endpoint) is refused and leaves the journey reviewable', async () => {

@@ -138,6 +138,11 @@ export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'Invalid
 
 /** One verified webhook delivery, as the receiver hands it to the applicant's journey. */
 export interface BeginiDelivery {
+  /**
+   * The applicant it was signed for. A payload copied into another journey (by someone with access
+   * to the Temporal frontend) is quarantined there. Absent in deliveries recorded before it existed.
+   */
+  uid?: string;
   type: string;
   /** One of the 7 documented event types. */
   recognised: boolean;

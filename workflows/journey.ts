@@ -202,7 +202,7 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
         {
           kind: 'decision',
           uid,
-          idempotencySource: `${uid}:decision:${journey.decisionsDelivered + 1}`,
+          idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
           payload: {
             decision,
             scores: journey.scores,
@@ -248,7 +248,7 @@ async function settle(journey: JourneyState, publish: () => void): Promise<void>
         {
           kind: 'late_event',
           uid,
-          idempotencySource: `${uid}:notice:${notice.id}`,
+          idempotencySource: `${journey.idempotencyScope ?? uid}:notice:${notice.id}`,
           payload: { notice, decision: journey.decision, decisionUnchanged: true },
         },
       ]),

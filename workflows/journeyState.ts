@@ -24,12 +24,15 @@ import {
 /** Where the workflow is in its own process; the operator-facing `Stage` is derived from it. */
 export type Phase = 'waiting' | 'deciding' | 'in_review' | 'delivering' | 'settled' | 'closed';
 
+/** What the LOS is told of a late score: the headline facts, so twenty notices stay small. */
+export type NoticeScore = Pick<ScoreFacts, 'kind' | 'score' | 'riskBand' | 'scoreConfidence' | 'scoredAt'>;
+
 export interface LateNotice {
   id: string;
   eventType: string;
   receivedAt: string;
   rescore: boolean;
-  score: ScoreFacts | null;
+  score: NoticeScore | null;
 }
 
 export interface JourneyState {
@@ -48,6 +51,12 @@ export interface JourneyState {
   decision: Decision | null;
   /** How many decisions were handed off; part of each hand-off's idempotency key. */
   decisionsDelivered: number;
+  /**
+   * Prefixes every hand-off's idempotency source, so journeys of two deployments with the same uid
+   * never share an Idempotency-Key at the LOS. Absent in journeys started before it existed, which
+   * keep their keys.
+   */
+  idempotencyScope?: string;
   review: ReviewState | null;
   handoff: HandoffState;
   settleUntil: string | null;
@@ -84,6 +93,7 @@ export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'wai
     trigger: null,
     decision: null,
     decisionsDelivered: 0,
+    idempotencyScope: `${input.integrationId}:${input.environment}:${input.uid}`,
     review: null,
     handoff: { status: 'not_started', failedRounds: 0, lastError: null },
     settleUntil: null,
@@ -146,7 +156,13 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
       eventType: delivery.type,
       receivedAt: delivery.receivedAt,
       rescore: record.rescore,
-      score: delivery.score,
+      score: delivery.score && {
+        kind: delivery.score.kind,
+        score: delivery.score.score,
+        riskBand: delivery.score.riskBand,
+        scoreConfidence: delivery.score.scoreConfidence,
+        scoredAt: delivery.score.scoredAt,
+      },
     });
   }
   recordEvent(state, record);
@@ -155,11 +171,12 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
 
 /**
  * The verified key decides which journeys a delivery may reach (each deployment has its own
- * namespace), so a delivery of another integration here means a configuration changed or someone
- * signalled Temporal directly: keep it on record, never act on it.
+ * namespace), so a delivery of another integration, or one signed for another uid, means a
+ * configuration changed or someone signalled Temporal directly: keep it on record, never act on it.
  */
 function quarantineReason(state: JourneyState, delivery: BeginiDelivery, now: Date): EventRecord['quarantined'] | null {
-  if (delivery.integrationId !== state.integrationId || delivery.environment !== state.environment) return 'foreign';
+  const otherUid = delivery.uid !== undefined && delivery.uid !== state.uid;
+  if (otherUid || delivery.integrationId !== state.integrationId || delivery.environment !== state.environment) return 'foreign';
   const maxAge = state.settings.maxEventAgeMs;
   if (maxAge !== undefined && typeof delivery.eventTime === 'number' && now.getTime() - delivery.eventTime * 1000 > maxAge) return 'too_old';
   return null;

@@ -15,9 +15,12 @@ export const MAX_NESTING_DEPTH = 32;
 /** Open-string enumerations (risk band, confidence, platform, trait key): real values are short. */
 export const MAX_LABEL_LENGTH = 64;
 export const MAX_TRAITS = 100;
-export const MAX_PERMISSIONS = 200;
-const MAX_ISSUES = 20;
-const MAX_ISSUE_LENGTH = 200;
+/** Per list (granted, denied), each name at most MAX_LABEL_LENGTH characters. */
+export const MAX_PERMISSIONS = 100;
+const MAX_ISSUES = 10;
+const MAX_ISSUE_LENGTH = 120;
+/** Begini's clock and ours may differ a little; a score from further in the future is not real. */
+const MAX_FUTURE_SECONDS = 86_400;
 const MAX_TIMESTAMPS = 16;
 
 // Control characters would corrupt workflow IDs, logs and the Web UI.
@@ -48,7 +51,10 @@ export const envelopeSchema = z.object({
 
 const epochSeconds = z.number().int().nonnegative();
 const reasons = z.array(z.unknown());
-const label = z.string().max(MAX_LABEL_LENGTH);
+const label = z
+  .string()
+  .max(MAX_LABEL_LENGTH)
+  .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters');
 
 const trait = z.looseObject({
   key: label,
@@ -158,6 +164,11 @@ function parseEvent(type: string, rawDetails: unknown, outerReasons: unknown): P
 
   const timestamps = eventTimestamps(details);
   const times = Object.values(timestamps);
+  // A timestamp from the future would make every later real re-score look stale.
+  if (recognised && times.some((t) => t > Date.now() / 1000 + MAX_FUTURE_SECONDS)) {
+    issues.push('details: a timestamp is more than a day in the future');
+    score = null;
+  }
   return {
     type,
     recognised,
@@ -195,7 +206,7 @@ function stringListsNamed(pattern: RegExp, ...sources: Record<string, unknown>[]
       if (pattern.test(key) && Array.isArray(value)) {
         for (const item of value) {
           if (found.size >= MAX_PERMISSIONS) return;
-          if (typeof item === 'string' && item.length <= MAX_LABEL_LENGTH * 2) found.add(item);
+          if (typeof item === 'string' && item.length <= MAX_LABEL_LENGTH && !CONTROL_CHARS.test(item)) found.add(item);
         }
       }
       // e.g. { permissions: { granted: [...], denied: [...] } }

@@ -45,6 +45,7 @@ export async function startLos(): Promise<Los> {
     },
     close: async () => undefined,
   };
+  const pending = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,7 +62,11 @@ export async function startLos(): Promise<Los> {
       attempts.set(idempotencyKey, attempt);
       request.answered = los.respond(request, attempt);
       los.requests.push(request);
-      setTimeout(() => res.writeHead(request.answered, { 'content-type': 'application/json' }).end('{}'), los.delayMs);
+      const answer = setTimeout(() => {
+        pending.delete(answer);
+        res.writeHead(request.answered, { 'content-type': 'application/json' }).end('{}');
+      }, los.delayMs);
+      pending.add(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -69,6 +74,9 @@ export async function startLos(): Promise<Los> {
   los.url = `http://127.0.0.1:${port}/decisions`;
   los.close = () =>
     new Promise<void>((resolve) => {
+      // Delayed answers would keep the process (and a test runner) alive after the stand-in is gone.
+      for (const answer of pending) clearTimeout(answer);
+      pending.clear();
       server.closeAllConnections();
       if (!server.listening) return resolve();
       server.close(() => resolve());

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Client, Connection } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client, type Connection } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature, type SigningKey } from '../begini/verifier';
-import { deploymentFor, type ReceiverConfig } from '../config';
+import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { deliver } from './deliver';
 import { journeysApi } from './journeysApi';
@@ -31,8 +31,6 @@ const SIGNATURE_MESSAGES = {
   signature_mismatch: 'X-Signature does not match the body under any key configured for its integration',
 } as const;
 
-/** Verified against when the integration is unknown, so that case costs the same time as a mismatch. */
-const DECOY_KEYS: SigningKey[] = [{ id: 'decoy', secret: randomBytes(32).toString('hex') }];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -54,6 +52,12 @@ export function createReceiverApp(deps: ReceiverDeps) {
   const { config, connection, clients, logger, metrics } = deps;
   const app = strictApp();
   let inFlight = 0;
+  // Verified against when the integration is unknown: as many keys as the largest deployment has,
+  // so that case costs the same time as a mismatch.
+  const decoyKeys: SigningKey[] = Array.from({ length: Math.max(...allDeployments(config).map((d) => d.keys.length)) }, (_, i) => ({
+    id: `decoy-${i}`,
+    secret: randomBytes(32).toString('hex'),
+  }));
 
   app.use(accessLog(logger, metrics));
 
@@ -115,7 +119,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
     }
     // The integration id only picks the keys; the HMAC always covers the raw bytes.
     const deployment = deploymentFor(config, peekIntegrationId(json));
-    const verdict = verifySignature(rawBody, req.headers['x-signature'], deployment?.keys ?? DECOY_KEYS);
+    const verdict = verifySignature(rawBody, req.headers['x-signature'], deployment?.keys ?? decoyKeys);
     if (!verdict.ok) {
       const reason = verdict.reason === 'unknown_integration' ? 'signature_mismatch' : verdict.reason;
       res.locals.verdict = deployment ? verdict.reason : 'unknown_integration';
@@ -150,14 +154,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
     } catch (err) {
       // The call may still have landed; the journey's dedupe absorbs the retry this invites.
       logger.warn({ reqId: res.locals.reqId, err: { name: (err as Error).name, message: (err as Error).message } }, 'Temporal did not accept the delivery');
-      const timedOut = err instanceof TimeoutError || /deadline/i.test((err as Error).message);
-      throw new Rejection(
-        503,
-        timedOut ? 'temporal_timeout' : 'temporal_unavailable',
-        'the event was not durably accepted; retry later',
-        'Service Unavailable',
-        { 'retry-after': '5' },
-      );
+      throw temporalRejection(err);
     } finally {
       inFlight--;
       metrics.inFlight.set(inFlight);
@@ -275,6 +272,27 @@ function frameworkRejection(err: unknown): Rejection | undefined {
   if (err instanceof URIError) return new Rejection(400, 'bad_request', 'the path is not valid percent-encoding', 'Bad Request');
   if (typeof status === 'number' && status >= 400 && status < 500) return new Rejection(status, 'bad_request', 'the request is malformed', 'Bad Request');
   return undefined;
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * What a failed signalWithStart means for Begini: 503 (retry) only for what can clear. Temporal
+ * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
+ */
+export function temporalRejection(err: unknown): Rejection {
+  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+  if (grpc?.code === GRPC_INVALID_ARGUMENT) {
+    return new Rejection(400, 'rejected_by_temporal', 'Temporal refuses this event as it is; it cannot be accepted', 'Bad Request');
+  }
+  // A programming error of ours is not an outage; anything else from the client may clear.
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) {
+    return new Rejection(500, 'internal_error', 'the event could not be handled', 'Internal Server Error');
+  }
+  const timedOut = err instanceof TimeoutError || /deadline/i.test((err as Error).message);
+  return new Rejection(503, timedOut ? 'temporal_timeout' : 'temporal_unavailable', 'the event was not durably accepted; retry later', 'Service Unavailable', {
+    'retry-after': '5',
+  });
 }
 
 class TimeoutError extends Error {

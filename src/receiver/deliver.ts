@@ -27,22 +27,30 @@ export interface Verified {
 }
 
 /**
- * Details bigger than this are left out of the signal (the parsed facts and the fingerprint stay):
- * every delivery is a history event, and a journey's history is capped by the server.
+ * Raw details and reasons bigger than these are left out of the signal (the parsed, bounded facts
+ * and the body's fingerprint stay): every delivery is a history event, and a journey's history is
+ * capped by the server.
  */
 export const MAX_DETAILS_BYTES = 16 * 1024;
+export const MAX_REASONS_BYTES = 4 * 1024;
+
+function bounded<T>(value: T, maxBytes: number, what: string): T | { omitted: string } {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  return bytes <= maxBytes ? value : { omitted: `${bytes} bytes of ${what}, over ${maxBytes}` };
+}
 
 export function toDelivery(v: Verified): BeginiDelivery {
   const fingerprint = sha256(v.rawBody);
   const stamps = Object.entries(v.event.timestamps);
-  const detailsBytes = Buffer.byteLength(JSON.stringify(v.event.details));
+  const reasons = v.event.reasons && bounded(v.event.reasons, MAX_REASONS_BYTES, 'reasons');
   return {
+    uid: v.uid,
     type: v.event.type,
     recognised: v.event.recognised,
     malformed: v.event.malformed,
     issues: v.event.issues,
-    details: detailsBytes <= MAX_DETAILS_BYTES ? v.event.details : { omitted: `${detailsBytes} bytes of details, over ${MAX_DETAILS_BYTES}` },
-    reasons: v.event.reasons?.slice(0, 20) ?? null,
+    details: bounded(v.event.details, MAX_DETAILS_BYTES, 'details'),
+    reasons: Array.isArray(reasons) ? reasons : reasons && [reasons],
     score: v.event.score,
     integrationId: v.integrationId,
     environment: v.deployment.environment,
