@@ -35,7 +35,10 @@ export default tseslint.config(
     // Nothing that ships imports the tests.
     files: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' }] },
+      ],
     },
   },
   {
@@ -46,7 +49,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in the deterministic sandbox: no Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code runs in the deterministic sandbox: no Node built-ins.',
+          })),
           patterns: [
             { group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' },
             {

@@ -1,12 +1,56 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Three tiers, one command (`npm test` runs them all; `npm run test:unit|test:integration|test:e2e`
+ * runs one):
+ *   unit         pure logic, no Temporal and no sockets: seconds, for the edit-test loop;
+ *   integration  the receiver, worker and journeys against a real Temporal dev server;
+ *   e2e          the browser, the deployment files, the production entry points, fault injection.
+ */
+const base = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The fault-injection suite has its own config and command (npm run test:faults).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+  // Build output and the production test's image copy are not modules of ours to map.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
+};
+const withTemporal = {
+  ...base,
+  // One real Temporal dev server for the run (started once, whichever tier asks first).
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
-  // Integration tests drive a real Temporal dev server; timers and retries take real seconds.
+};
+
+const unit = [
+  'codec',
+  'config',
+  'events',
+  'hostile.pure',
+  'journeyState',
+  'logger',
+  'metrics',
+  'openapi',
+  'policy',
+  'verifier',
+];
+const e2e = ['deploy', 'production', 'schemathesis', 'webui'];
+const files = (names) => names.map((name) => `<rootDir>/test/${name}.test.ts`);
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: files(unit) },
+    {
+      ...withTemporal,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...[...unit, ...e2e].map((name) => `/test/${name}\\.test\\.ts$`)],
+    },
+    {
+      ...withTemporal,
+      displayName: 'e2e',
+      testMatch: [...files(e2e), '<rootDir>/test/faults/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/longTimeout.ts'],
+    },
+  ],
+  // Integration tests drive a real Temporal dev server: timers and retries take real seconds.
+  // Jest reads this option only here, for every project; the e2e tier raises it for itself.
   testTimeout: 120_000,
 };

@@ -1,9 +1,11 @@
 /**
  * Hands decisions and late-event notices to the loan origination system (LOS): JSON, signed the
  * way Begini signs to us (HMAC-SHA512 hex of the raw body in `X-Signature`), with an
- * `Idempotency-Key` that is the same on every retry of the same decision.
+ * `Idempotency-Key` that is the same on every retry of the same decision, and signed again per
+ * Standard Webhooks so an LOS can verify with an off-the-shelf library and refuse stale replays.
+ * The contract is docs/los-callback.md.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { sign } from '../src/begini/verifier';
 import { uidRef, type Logger } from '../src/logger';
@@ -37,20 +39,62 @@ export interface HandoffResult {
  */
 export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
 
+/**
+ * The body's contract version (docs/los-callback/*.schema.json). Additive changes keep it; a field
+ * removed, renamed or retyped, or a new outcome, needs a new one, so an LOS can tell which it got.
+ */
+export const LOS_CALLBACK_SCHEMA_VERSION = '2026-11';
+
+const WHSEC_PREFIX = 'whsec_';
+/** Padded standard base64, the only form the Standard Webhooks libraries decode. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export function idempotencyKeyFor(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 40);
 }
 
-export async function handOff(target: HandoffTarget | null, request: HandoffRequest, logger: Logger): Promise<HandoffResult> {
+/**
+ * The Standard Webhooks key for LOS_CALLBACK_SECRET. A `whsec_<base64>` secret is the spec's own
+ * format, so the LOS can hand it to a library unchanged. Any other secret (existing ones are
+ * arbitrary strings, and their X-Signature must not change) is keyed as its UTF-8 bytes; so is a
+ * `whsec_` one whose rest is not base64, rather than refusing to deliver over a malformed secret.
+ */
+function standardWebhooksKey(secret: string): Buffer {
+  const encoded = secret.startsWith(WHSEC_PREFIX) ? secret.slice(WHSEC_PREFIX.length) : '';
+  return encoded && BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** `v1,<base64 HMAC-SHA256 of id.timestamp.body>`: the id and time are signed, so neither can be swapped. */
+function standardWebhooksSignature(key: Uint8Array, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+export async function handOff(
+  target: HandoffTarget | null,
+  request: HandoffRequest,
+  logger: Logger,
+): Promise<HandoffResult> {
   const idempotencyKey = idempotencyKeyFor(request.idempotencySource);
   const log = logger.child({ kind: request.kind, uidRef: uidRef(request.uid), idempotencyKey });
   if (!target) {
     // Dev default: the decision stays in the journey's state and result.
     const decision = request.payload.decision as { outcome?: string; reasons?: string[] } | undefined;
-    log.info({ outcome: decision?.outcome, reasons: decision?.reasons }, 'no LOS_CALLBACK_URL configured; hand-off recorded only');
+    log.info(
+      { outcome: decision?.outcome, reasons: decision?.reasons },
+      'no LOS_CALLBACK_URL configured; hand-off recorded only',
+    );
     return { delivered: false, status: null, idempotencyKey };
   }
-  const body = JSON.stringify({ ...request.payload, kind: request.kind, uid: request.uid, idempotencyKey });
+  const body = JSON.stringify({
+    ...request.payload,
+    schemaVersion: LOS_CALLBACK_SCHEMA_VERSION,
+    kind: request.kind,
+    uid: request.uid,
+    idempotencyKey,
+  });
+  // Per attempt, so an LOS can refuse a recorded call replayed outside its tolerance; the id stays
+  // the Idempotency-Key, so a retry inside it is still recognised as the same call.
+  const timestamp = Math.floor(Date.now() / 1000);
   let response: Response;
   try {
     response = await fetch(target.url, {
@@ -59,6 +103,14 @@ export async function handOff(target: HandoffTarget | null, request: HandoffRequ
         'content-type': 'application/json',
         'idempotency-key': idempotencyKey,
         'x-signature': sign(body, target.secret),
+        'webhook-id': idempotencyKey,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': standardWebhooksSignature(
+          standardWebhooksKey(target.secret),
+          idempotencyKey,
+          timestamp,
+          body,
+        ),
       },
       body,
       // A followed redirect would carry the signature and Idempotency-Key (and, for 307/308, the
@@ -89,7 +141,9 @@ export async function handOff(target: HandoffTarget | null, request: HandoffRequ
   // 408 and 429 say "later"; any other 4xx says this request will never be accepted as it is.
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     log.warn({ status }, 'LOS rejected hand-off');
-    throw ApplicationFailure.nonRetryable(`LOS rejected the hand-off with HTTP ${status}`, HANDOFF_REJECTED, { status });
+    throw ApplicationFailure.nonRetryable(`LOS rejected the hand-off with HTTP ${status}`, HANDOFF_REJECTED, {
+      status,
+    });
   }
   log.warn({ status }, 'LOS hand-off failed; will retry');
   throw ApplicationFailure.retryable(`LOS answered HTTP ${status}`, 'HandoffFailed', { status });

@@ -98,7 +98,10 @@ export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecisi
   let outcome: Outcome = policy.defaultOutcome;
   let reasons = ['no_rule_matched'];
   if (matched.length > 0) {
-    outcome = matched.reduce<Outcome>((worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst), 'APPROVE');
+    outcome = matched.reduce<Outcome>(
+      (worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst),
+      'APPROVE',
+    );
     reasons = matched.filter((r) => r.outcome === outcome).map((r) => r.reason);
   }
   return {
@@ -131,13 +134,16 @@ function matches(when: Condition, input: PolicyInput): boolean {
     if (when.scoreAtLeast !== undefined) checks.push(score.score >= when.scoreAtLeast);
     if (when.scoreAtMost !== undefined) checks.push(score.score <= when.scoreAtMost);
     if (when.riskBandIn) checks.push(when.riskBandIn.includes(score.riskBand));
-    if (when.scoreConfidenceIn) checks.push(score.scoreConfidence !== null && when.scoreConfidenceIn.includes(score.scoreConfidence));
+    if (when.scoreConfidenceIn)
+      checks.push(score.scoreConfidence !== null && when.scoreConfidenceIn.includes(score.scoreConfidence));
     if (when.trait) {
       const { key, riskBandIn } = when.trait;
       checks.push(score.traits.some((t) => t.key === key && t.riskBand !== null && riskBandIn.includes(t.riskBand)));
     }
-    if (when.permissionsDeniedAnyOf) checks.push(when.permissionsDeniedAnyOf.some((p) => score.permissionsDenied.includes(p)));
-    if (when.permissionsGrantedAllOf) checks.push(when.permissionsGrantedAllOf.every((p) => score.permissionsGranted.includes(p)));
+    if (when.permissionsDeniedAnyOf)
+      checks.push(when.permissionsDeniedAnyOf.some((p) => score.permissionsDenied.includes(p)));
+    if (when.permissionsGrantedAllOf)
+      checks.push(when.permissionsGrantedAllOf.every((p) => score.permissionsGranted.includes(p)));
   }
   // A rule with no conditions would match everything; the schema allows it as an explicit catch-all.
   return checks.every(Boolean);

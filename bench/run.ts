@@ -30,12 +30,20 @@ import { cpuMs, memoryMiB } from './proc';
 const ROOT = resolve(__dirname, '..');
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = values.quick!;
-const SIZE = QUICK ? { ack: 400, journeys: 150, storm: 100, open: 1_000 } : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000 };
+const SIZE = QUICK
+  ? { ack: 400, journeys: 150, storm: 100, open: 1_000 }
+  : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000 };
 const CONCURRENCIES = [16, 64];
 const KEY = 'bench-begini-api-key-3c9f1a';
 const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench';
-const SETTINGS = { requiredScores: ['psychometric'], scoreGraceMs: 900_000, expiryMs: 172_800_000, settleMs: 2_592_000_000, handoffRetryInitialMs: 1_000 };
+const SETTINGS = {
+  requiredScores: ['psychometric'],
+  scoreGraceMs: 900_000,
+  expiryMs: 172_800_000,
+  settleMs: 2_592_000_000,
+  handoffRetryInitialMs: 1_000,
+};
 
 interface Latencies {
   requests: number;
@@ -49,8 +57,17 @@ interface Latencies {
 
 function summarise(samples: number[], seconds: number, failures: number): Latencies {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
-  return { requests: samples.length, seconds: Number(seconds.toFixed(2)), throughput: Number((samples.length / seconds).toFixed(1)), p50: at(0.5), p95: at(0.95), p99: at(0.99), failures };
+  const at = (q: number) =>
+    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
+  return {
+    requests: samples.length,
+    seconds: Number(seconds.toFixed(2)),
+    throughput: Number((samples.length / seconds).toFixed(1)),
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    failures,
+  };
 }
 
 /** Runs `count` calls of `call(i)` with `concurrency` in flight; latency in ms per call. */
@@ -77,10 +94,22 @@ function poster(url: string, concurrency: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   return (body: string) =>
     new Promise<boolean>((resolvePost) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-signature': sign(body, KEY), 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolvePost(res.statusCode === 200));
-      });
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'x-signature': sign(body, KEY),
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolvePost(res.statusCode === 200));
+        },
+      );
       req.on('error', () => resolvePost(false));
       req.end(body);
     });
@@ -103,10 +132,17 @@ async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
   const dataDir = resolve(ROOT, '.data', 'bench');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const server = await startDevServer({ port: await freePort(), uiPort: null, dbFile: store === 'sqlite' ? resolve(dataDir, 'temporal.db') : null });
+  const server = await startDevServer({
+    port: await freePort(),
+    uiPort: null,
+    dbFile: store === 'sqlite' ? resolve(dataDir, 'temporal.db') : null,
+  });
   const connection = await Connection.connect({ address: server.address });
   await registerSearchAttributes(connection, 'default');
-  const client = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] } });
+  const client = new Client({
+    connection,
+    dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] },
+  });
   const los = await startLos();
   const [receiverPort, barePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
@@ -122,12 +158,20 @@ async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
   };
-  const run = (args: string[], extra: Record<string, string>) => spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (args: string[], extra: Record<string, string>) =>
+    spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
   const worker = run(['dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-  const receiver = run(['dist/src/receiver/main.js'], { PORT: String(receiverPort) });
+  const receiver = run(['dist/src/receiver/main.js'], { PORT: String(receiverPort), INTERNAL_PORT: '0' });
   const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
   for (const url of [`http://127.0.0.1:${receiverPort}/readyz`, `http://127.0.0.1:${metricsPort}/metrics`]) {
-    for (let i = 0; !(await fetch(url).then((r) => r.ok, () => false)); i++) {
+    for (
+      let i = 0;
+      !(await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    ) {
       if (i > 300) throw new Error(`${url} never became ready`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -145,7 +189,9 @@ async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
     bareUrl: `http://127.0.0.1:${barePort}/`,
     async stop() {
       for (const child of [receiver, worker, bare]) child.kill('SIGTERM');
-      await Promise.all([receiver, worker, bare].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      await Promise.all(
+        [receiver, worker, bare].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+      );
       await connection.close();
       await los.close();
       await server.stop();
@@ -160,26 +206,54 @@ function direct(client: Client) {
   return (raw: string) => {
     const parsed = parseDelivery(JSON.parse(raw));
     if (!parsed.ok) throw new Error(parsed.message);
-    const deployment = { integrationId: parsed.integrationId, environment: 'test' as const, namespace: 'default', keys: [], journey: SETTINGS };
+    const deployment = {
+      integrationId: parsed.integrationId,
+      environment: 'test' as const,
+      namespace: 'default',
+      keys: [],
+      journey: SETTINGS,
+    };
     return deliver(
       { client, taskQueue: TASK_QUEUE, workflowIdPrefix: '' },
-      { uid: parsed.uid, integrationId: parsed.integrationId, deployment, keyId: 'bench', event: parsed.event, rawBody: Buffer.from(raw), receivedAt: new Date() },
+      {
+        uid: parsed.uid,
+        integrationId: parsed.integrationId,
+        deployment,
+        keyId: 'bench',
+        event: parsed.event,
+        rawBody: Buffer.from(raw),
+        receivedAt: new Date(),
+      },
     ).then(() => true);
   };
 }
 
-async function ackPath(stack: Stack, label: string, concurrencies: number[], targets: Array<'bare' | 'receiver' | 'direct'>) {
+async function ackPath(
+  stack: Stack,
+  label: string,
+  concurrencies: number[],
+  targets: Array<'bare' | 'receiver' | 'direct'>,
+) {
   const results: Record<string, Record<string, unknown>> = {};
   for (const concurrency of concurrencies) {
     const row: Record<string, unknown> = {};
     for (const target of targets) {
       const send =
-        target === 'direct' ? direct(stack.client) : poster(target === 'bare' ? stack.bareUrl : stack.receiverUrl, concurrency);
-      const bodies = Array.from({ length: SIZE.ack }, (_, i) => body('application.complete', `A-${label}-${target}-${concurrency}-${i}`));
+        target === 'direct'
+          ? direct(stack.client)
+          : poster(target === 'bare' ? stack.bareUrl : stack.receiverUrl, concurrency);
+      const bodies = Array.from({ length: SIZE.ack }, (_, i) =>
+        body('application.complete', `A-${label}-${target}-${concurrency}-${i}`),
+      );
       const cpuBefore = cpuMs(stack.receiver.pid!);
       const result = await load(SIZE.ack, concurrency, (i) => send(bodies[i]!));
-      row[target] = target === 'receiver' ? { ...result, cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / SIZE.ack).toFixed(3)) } : result;
-      console.log(`  A ${label} c=${concurrency} ${target.padEnd(8)} ${result.throughput}/s p50 ${result.p50} p99 ${result.p99} ms${result.failures ? ` (${result.failures} failed)` : ''}`);
+      row[target] =
+        target === 'receiver'
+          ? { ...result, cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / SIZE.ack).toFixed(3)) }
+          : result;
+      console.log(
+        `  A ${label} c=${concurrency} ${target.padEnd(8)} ${result.throughput}/s p50 ${result.p50} p99 ${result.p99} ms${result.failures ? ` (${result.failures} failed)` : ''}`,
+      );
     }
     const receiver = row.receiver as Latencies | undefined;
     const directRow = row.direct as Latencies | undefined;
@@ -224,7 +298,12 @@ async function endToEnd(stack: Stack) {
   const latencies = uids.filter((u) => arrivals.has(u)).map((u) => arrivals.get(u)! - scoreSentAt.get(u)!);
   const last = Math.max(...arrivals.values());
   const summary = summarise(latencies, (last - Math.min(...scoreSentAt.values())) / 1000, uids.length - arrivals.size);
-  return { journeys: uids.length, decided: arrivals.size, decisionsPerSecond: Number((arrivals.size / ((last - started) / 1000)).toFixed(1)), scoreToDecisionMs: { p50: summary.p50, p99: summary.p99 } };
+  return {
+    journeys: uids.length,
+    decided: arrivals.size,
+    decisionsPerSecond: Number((arrivals.size / ((last - started) / 1000)).toFixed(1)),
+    scoreToDecisionMs: { p50: summary.p50, p99: summary.p99 },
+  };
 }
 
 async function duplicateStorm(stack: Stack) {
@@ -234,26 +313,50 @@ async function duplicateStorm(stack: Stack) {
   const result = await load(uids.length * 3, 64, (i) => post(bodies[Math.floor(i / 3)]!));
   const started = Date.now();
   const decisionsFor = (uid: string) => new Set(stack.los.forUid(uid, 'decision').map((r) => r.idempotencyKey)).size;
-  while (uids.some((u) => decisionsFor(u) === 0) && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+  while (uids.some((u) => decisionsFor(u) === 0) && Date.now() - started < 120_000)
+    await new Promise((r) => setTimeout(r, 50));
   const decisions = uids.reduce((n, u) => n + decisionsFor(u), 0);
-  return { deliveries: uids.length * 3, journeys: uids.length, decisions, extraDecisions: decisions - uids.length, ackP99: result.p99, failures: result.failures };
+  return {
+    deliveries: uids.length * 3,
+    journeys: uids.length,
+    decisions,
+    extraDecisions: decisions - uids.length,
+    ackP99: result.p99,
+    failures: result.failures,
+  };
 }
 
 async function openJourneys(stack: Stack) {
   const send = direct(stack.client);
-  const bodies = Array.from({ length: SIZE.open }, (_, i) => body('application.complete', `D-${i}-${Date.now().toString(36)}`));
+  const bodies = Array.from({ length: SIZE.open }, (_, i) =>
+    body('application.complete', `D-${i}-${Date.now().toString(36)}`),
+  );
   await load(SIZE.open, 64, (i) => send(bodies[i]!));
   const drainSeconds = await drain(stack, 'D-', SIZE.open);
   await new Promise((r) => setTimeout(r, 2_000));
-  const waiting = Number((await stack.client.workflow.count(`WorkflowId STARTS_WITH 'D-' AND BeginiStage = 'awaiting_scores'`)).count);
-  return { openJourneys: waiting, secondsToStart: Number(drainSeconds.toFixed(1)), worker: memoryMiB(stack.worker.pid!) };
+  const waiting = Number(
+    (await stack.client.workflow.count(`WorkflowId STARTS_WITH 'D-' AND BeginiStage = 'awaiting_scores'`)).count,
+  );
+  return {
+    openJourneys: waiting,
+    secondsToStart: Number(drainSeconds.toFixed(1)),
+    worker: memoryMiB(stack.worker.pid!),
+  };
 }
 
 async function main(): Promise<void> {
   console.log(`building …`);
   execFileSync(resolve(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-  console.log(`${QUICK ? 'quick' : 'full'} run on ${machine.cpus}× ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  const machine = {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  console.log(
+    `${QUICK ? 'quick' : 'full'} run on ${machine.cpus}× ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+  );
 
   const sqlite = await startStack('sqlite');
   let results: Record<string, unknown>;
@@ -262,7 +365,9 @@ async function main(): Promise<void> {
     const afterA = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
     // Phase A started journeys; let the worker catch up so B measures decisions, not a backlog.
     const drainSeconds = await drain(sqlite, 'A-', SIZE.ack * CONCURRENCIES.length * 2);
-    console.log(`  (worker drained phase A's ${SIZE.ack * CONCURRENCIES.length * 2} journeys in ${drainSeconds.toFixed(1)} s)`);
+    console.log(
+      `  (worker drained phase A's ${SIZE.ack * CONCURRENCIES.length * 2} journeys in ${drainSeconds.toFixed(1)} s)`,
+    );
     console.log('  B end to end …');
     const e2e = await endToEnd(sqlite);
     const afterB = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
@@ -270,7 +375,13 @@ async function main(): Promise<void> {
     const storm = await duplicateStorm(sqlite);
     console.log(`  D ${SIZE.open} open journeys …`);
     const open = await openJourneys(sqlite);
-    results = { ackPath: ack, workerDrainSeconds: drainSeconds, endToEnd: e2e, duplicateStorm: storm, memoryMiB: { afterAckPath: afterA, afterEndToEnd: afterB, withOpenJourneys: open } };
+    results = {
+      ackPath: ack,
+      workerDrainSeconds: drainSeconds,
+      endToEnd: e2e,
+      duplicateStorm: storm,
+      memoryMiB: { afterAckPath: afterA, afterEndToEnd: afterB, withOpenJourneys: open },
+    };
   } finally {
     await sqlite.stop();
   }
@@ -281,23 +392,63 @@ async function main(): Promise<void> {
     await memory.stop();
   }
 
-  const ack = results.ackPath as Record<string, { receiver: Latencies & { cpuMsPerDelivery: number }; direct: Latencies; bare: Latencies; throughputRatio: number; p99Ratio: number }>;
-  const open = (results.memoryMiB as { withOpenJourneys: { openJourneys: number; worker: { rss: number; peak: number } } }).withOpenJourneys;
+  const ack = results.ackPath as Record<
+    string,
+    {
+      receiver: Latencies & { cpuMsPerDelivery: number };
+      direct: Latencies;
+      bare: Latencies;
+      throughputRatio: number;
+      p99Ratio: number;
+    }
+  >;
+  const open = (
+    results.memoryMiB as { withOpenJourneys: { openJourneys: number; worker: { rss: number; peak: number } } }
+  ).withOpenJourneys;
   const targets = {
     throughputAtLeast90PercentOfDirect: Object.values(ack).every((r) => r.throughputRatio >= 0.9),
     p99AtMost150PercentOfDirectPlus5ms: Object.values(ack).every((r) => r.receiver.p99 <= 1.5 * r.direct.p99 + 5),
     receiverCpuPerDeliveryMs: Math.max(...Object.values(ack).map((r) => r.receiver.cpuMsPerDelivery)),
     workerRssWithOpenJourneysAtMost512MiB: open.worker.peak <= 512,
   };
-  const report = { when: new Date().toISOString(), mode: QUICK ? 'quick' : 'full', machine, size: SIZE, results, targets };
+  const report = {
+    when: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    machine,
+    size: SIZE,
+    results,
+    targets,
+  };
   const dir = resolve(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = resolve(dir, `${report.when.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 
-  const rows = [['concurrency', 'bare HTTP /s', 'receiver /s', 'direct /s', 'thru ratio', 'recv p99 ms', 'direct p99 ms', 'p99 ratio', 'recv CPU ms/delivery']];
+  const rows = [
+    [
+      'concurrency',
+      'bare HTTP /s',
+      'receiver /s',
+      'direct /s',
+      'thru ratio',
+      'recv p99 ms',
+      'direct p99 ms',
+      'p99 ratio',
+      'recv CPU ms/delivery',
+    ],
+  ];
   for (const [c, r] of Object.entries(ack)) {
-    rows.push([c, String(r.bare.throughput), String(r.receiver.throughput), String(r.direct.throughput), String(r.throughputRatio), String(r.receiver.p99), String(r.direct.p99), String(r.p99Ratio), String(r.receiver.cpuMsPerDelivery)]);
+    rows.push([
+      c,
+      String(r.bare.throughput),
+      String(r.receiver.throughput),
+      String(r.direct.throughput),
+      String(r.throughputRatio),
+      String(r.receiver.p99),
+      String(r.direct.p99),
+      String(r.p99Ratio),
+      String(r.receiver.cpuMsPerDelivery),
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   console.log(`\nA. ack path (${SIZE.ack} signed deliveries per cell, distinct uids, SQLite dev server)`);

@@ -7,8 +7,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
 import type { SigningKey } from './begini/verifier';
+import { CONTROL_CHARS } from './begini/events';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
 import { durationSchema } from './duration';
+import { LOG_LEVELS } from './logger';
 import { temporalSettings } from './temporal/connection';
 
 type Env = Record<string, string | undefined>;
@@ -23,6 +25,14 @@ const journeySettingsOverrides = z.strictObject({
   settle: durationSchema.optional(),
   maxEventAge: durationSchema.optional(),
 });
+
+/** Text that reaches workflow IDs and logs. */
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters');
 
 /** Temporal's own rule for namespace names. */
 const namespaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'is not a Temporal namespace name');
@@ -40,8 +50,7 @@ const deploymentsFileSchema = z.strictObject({
   deployments: z
     .array(
       z.strictObject({
-        // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
-        integrationId: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, 'must be printable'),
+        integrationId: printable(128),
         environment: environmentLabel,
         /** Where this deployment's journeys live; its own, so no other key can reach them. */
         namespace: namespaceName.optional(),
@@ -56,7 +65,10 @@ const intFrom = (fallback: number, min = 1) => z.coerce.number().int().min(min).
 
 /** Payload encryption is not optional: history would otherwise hold credit data in plaintext. */
 const codecKeys = z
-  .string({ error: 'is required: credit data in Temporal is encrypted (id:base64key[,id:base64key]; generate a key with openssl rand -base64 32)' })
+  .string({
+    error:
+      'is required: credit data in Temporal is encrypted (id:base64key[,id:base64key]; generate a key with openssl rand -base64 32)',
+  })
   .transform((spec, ctx) => {
     try {
       return parseCodecKeys(spec);
@@ -72,12 +84,17 @@ const MAX_PLAINTEXT_ALLOWANCE_MS = 90 * 86_400_000;
 const acceptPlaintextUntil = z.iso
   .date('must be a date such as 2026-12-31')
   .transform((day) => new Date(`${day}T23:59:59.999Z`))
-  .refine((until) => until.getTime() - Date.now() <= MAX_PLAINTEXT_ALLOWANCE_MS, 'must be at most 90 days ahead: it is a migration allowance, not a mode')
+  .refine(
+    (until) => until.getTime() - Date.now() <= MAX_PLAINTEXT_ALLOWANCE_MS,
+    'must be at most 90 days ahead: it is a migration allowance, not a mode',
+  )
   .optional();
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const logLevel = z.enum(LOG_LEVELS).default('info');
 
 const receiverEnvSchema = z.object({
+  LOG_LEVEL: logLevel,
   PAYLOAD_CODEC_KEYS: codecKeys,
   PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: acceptPlaintextUntil,
   PORT: port(3000),
@@ -97,8 +114,7 @@ const receiverEnvSchema = z.object({
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
   TEMPORAL_MAX_IN_FLIGHT: intFrom(256),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
-  WORKFLOW_ID_PREFIX: z.string().max(64).regex(/^[^\u0000-\u001f]*$/).default(''),
+  WORKFLOW_ID_PREFIX: z.literal('').or(printable(64)).default(''),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: intFrom(10_000),
@@ -106,7 +122,12 @@ const receiverEnvSchema = z.object({
   JOURNEY_REQUIRED_SCORES: z
     .string()
     .default('psychometric')
-    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
     .pipe(scoreKinds),
   JOURNEY_SCORE_GRACE: durationSchema.default(15 * 60_000),
   // Begini's session limit is 24 h by default (2 h on older pages); wait comfortably longer.
@@ -119,6 +140,7 @@ const receiverEnvSchema = z.object({
 });
 
 const workerEnvSchema = z.object({
+  LOG_LEVEL: logLevel,
   PAYLOAD_CODEC_KEYS: codecKeys,
   PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL: acceptPlaintextUntil,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
@@ -128,20 +150,44 @@ const workerEnvSchema = z.object({
   LOS_TIMEOUT_MS: intFrom(10_000),
   // Journeys idle for hours: keep few in the sticky cache; an evicted one replays its short history.
   WORKER_MAX_CACHED_WORKFLOWS: intFrom(250, 0),
-  WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('0.0.0.0:9464'),
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default('0.0.0.0:9464'),
 });
 
 const codecServerEnvSchema = z.object({
+  LOG_LEVEL: logLevel,
   PAYLOAD_CODEC_KEYS: codecKeys,
-  CODEC_AUTH_TOKEN: z.string({ error: 'is required: the codec endpoint decrypts, so it is never open' }).min(24, 'must be at least 24 characters'),
+  CODEC_AUTH_TOKEN: z
+    .string({ error: 'is required: the codec endpoint decrypts, so it is never open' })
+    .min(24, 'must be at least 24 characters'),
   CODEC_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   CODEC_HOST: z.string().min(1).default('127.0.0.1'),
   CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8088),
 });
+
+const setupEnvSchema = z.object({
+  LOG_LEVEL: logLevel,
+  // Closed journeys must outlive any delivery Begini might still retry, and JOURNEY_MAX_EVENT_AGE.
+  TEMPORAL_RETENTION_DAYS: intFrom(30),
+});
+
+/** `npm run setup-temporal` (and `npm run dev`): what to set on a namespace. */
+export function loadSetupConfig(rawEnv: Env = process.env): { retentionDays: number } {
+  const parsed = setupEnvSchema.safeParse(withoutEmpty(rawEnv));
+  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
+  return { retentionDays: parsed.data.TEMPORAL_RETENTION_DAYS };
+}
 
 export interface CodecServerConfig {
   codecKeys: CodecKey[];
@@ -155,7 +201,13 @@ export function loadCodecServerConfig(rawEnv: Env = process.env): CodecServerCon
   const parsed = codecServerEnvSchema.safeParse(withoutEmpty(rawEnv));
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
   const e = parsed.data;
-  return { codecKeys: e.PAYLOAD_CODEC_KEYS, token: e.CODEC_AUTH_TOKEN, corsOrigins: e.CODEC_CORS_ORIGINS, host: e.CODEC_HOST, port: e.CODEC_PORT };
+  return {
+    codecKeys: e.PAYLOAD_CODEC_KEYS,
+    token: e.CODEC_AUTH_TOKEN,
+    corsOrigins: e.CODEC_CORS_ORIGINS,
+    host: e.CODEC_HOST,
+    port: e.CODEC_PORT,
+  };
 }
 
 export interface Deployment {
@@ -233,7 +285,8 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   const deployments = new Map<string, Deployment>();
   if (e.BEGINI_DEPLOYMENTS_FILE) {
     for (const d of readDeploymentsFile(e.BEGINI_DEPLOYMENTS_FILE, env, defaults, defaultNamespace, problems)) {
-      if (deployments.has(d.integrationId)) problems.push(`${e.BEGINI_DEPLOYMENTS_FILE}: integrationId ${d.integrationId} is listed twice`);
+      if (deployments.has(d.integrationId))
+        problems.push(`${e.BEGINI_DEPLOYMENTS_FILE}: integrationId ${d.integrationId} is listed twice`);
       deployments.set(d.integrationId, d);
     }
     problems.push(...isolationProblems([...deployments.values()]).map((p) => `${e.BEGINI_DEPLOYMENTS_FILE}: ${p}`));
@@ -299,14 +352,20 @@ function isolationProblems(deployments: Deployment[]): string[] {
   const bySecret = new Map<string, string>();
   for (const d of deployments) {
     const sharing = byNamespace.get(d.namespace);
-    if (sharing) problems.push(`integrations ${sharing} and ${d.integrationId} share namespace ${d.namespace}: give each deployment its own namespace`);
+    if (sharing)
+      problems.push(
+        `integrations ${sharing} and ${d.integrationId} share namespace ${d.namespace}: give each deployment its own namespace`,
+      );
     byNamespace.set(d.namespace, d.integrationId);
     const ids = new Set<string>();
     for (const key of d.keys) {
       if (ids.has(key.id)) problems.push(`key id ${key.id} is listed twice for ${d.integrationId}`);
       ids.add(key.id);
       const owner = bySecret.get(key.secret);
-      if (key.secret && owner && owner !== d.integrationId) problems.push(`key ${key.id} of ${d.integrationId} is also a key of ${owner}: a signature must identify one deployment`);
+      if (key.secret && owner && owner !== d.integrationId)
+        problems.push(
+          `key ${key.id} of ${d.integrationId} is also a key of ${owner}: a signature must identify one deployment`,
+        );
       bySecret.set(key.secret, d.integrationId);
     }
   }
@@ -319,9 +378,12 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.LOS_CALLBACK_URL && !e.LOS_CALLBACK_SECRET) problems.push('LOS_CALLBACK_SECRET is required with LOS_CALLBACK_URL');
+  if (e.LOS_CALLBACK_URL && !e.LOS_CALLBACK_SECRET)
+    problems.push('LOS_CALLBACK_SECRET is required with LOS_CALLBACK_URL');
   if (requireHandoff && !e.LOS_CALLBACK_URL) {
-    problems.push('LOS_CALLBACK_URL and LOS_CALLBACK_SECRET are required: decisions must go to the loan origination system');
+    problems.push(
+      'LOS_CALLBACK_URL and LOS_CALLBACK_SECRET are required: decisions must go to the loan origination system',
+    );
   }
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -338,7 +400,13 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
   };
 }
 
-function readDeploymentsFile(path: string, env: Env, defaults: JourneySettings, defaultNamespace: string, problems: string[]): Deployment[] {
+function readDeploymentsFile(
+  path: string,
+  env: Env,
+  defaults: JourneySettings,
+  defaultNamespace: string,
+  problems: string[],
+): Deployment[] {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));

@@ -7,12 +7,40 @@ export type { Logger } from 'pino';
  * Structured JSON logs. Keys, signatures and bodies are redacted wherever they might be attached;
  * uids are never logged, only `uidRef`.
  */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * LOG_LEVEL is validated with the rest of the configuration (a bad one stops the process with
+ * status 78); until then, and for a bad one, loggers log at info so the refusal itself is seen.
+ */
+function levelFromEnv(): LogLevel {
+  const level = process.env.LOG_LEVEL;
+  return (LOG_LEVELS as readonly string[]).includes(level ?? '') ? (level as LogLevel) : 'info';
+}
+
+export function createLogger(
+  name: string,
+  level: string = levelFromEnv(),
+  destination?: pino.DestinationStream,
+): Logger {
   const options: pino.LoggerOptions = {
     name,
     level,
     redact: {
-      paths: ['key', 'secret', 'apiKey', 'signature', 'body', 'rawBody', 'uid', '*.key', '*.secret', '*.apiKey', '*.uid'],
+      paths: [
+        'key',
+        'secret',
+        'apiKey',
+        'signature',
+        'body',
+        'rawBody',
+        'uid',
+        '*.key',
+        '*.secret',
+        '*.apiKey',
+        '*.uid',
+      ],
       censor: '[redacted]',
     },
   };

@@ -29,7 +29,9 @@ function resolvedServices(env: string): Record<string, Service> {
 }
 
 function envFile(values: Record<string, string>): string {
-  return Object.entries(values).map(([name, value]) => `${name}=${value}\n`).join('');
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${value}\n`)
+    .join('');
 }
 
 /** Fills `NAME=` lines of an env file; throws if a name has no such line, so a rename is noticed. */
@@ -53,9 +55,15 @@ const REQUIRED_FOR_VALIDATION = {
 function portMapping(port: unknown): { hostIp: string | undefined; published: number | undefined; target: number } {
   if (typeof port === 'object' && port !== null) {
     const p = port as { host_ip?: string; published?: number | string; target: number | string };
-    return { hostIp: p.host_ip, published: p.published === undefined ? undefined : Number(p.published), target: Number(p.target) };
+    return {
+      hostIp: p.host_ip,
+      published: p.published === undefined ? undefined : Number(p.published),
+      target: Number(p.target),
+    };
   }
-  const parts = String(port).replace(/\/\w+$/, '').split(':');
+  const parts = String(port)
+    .replace(/\/\w+$/, '')
+    .split(':');
   const target = Number(parts.pop());
   const published = parts.length ? Number(parts.pop()) : undefined;
   return { hostIp: parts.length ? parts.join(':') : undefined, published, target };
@@ -68,15 +76,29 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
   });
   const dir = composeProject(example);
   compose(dir, 'config', '-q');
-  const config = parseYaml(compose(dir, 'config')) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
-  expect(Object.keys(config.services).sort()).toEqual(['codec', 'postgresql', 'receiver', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
-  expect(String((config.services['temporal-ui']!.environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT)).toMatch(/^http:\/\/localhost:8088\/codec\//);
+  const config = parseYaml(compose(dir, 'config')) as {
+    services: Record<string, Record<string, unknown>>;
+    volumes: Record<string, unknown>;
+  };
+  expect(Object.keys(config.services).sort()).toEqual([
+    'codec',
+    'postgresql',
+    'receiver',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+    'worker',
+  ]);
+  expect(
+    String((config.services['temporal-ui']!.environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT),
+  ).toMatch(/^http:\/\/localhost:8088\/codec\//);
   // Scalable: no fixed name and no host port on the worker.
   expect(config.services.worker!.container_name).toBeUndefined();
   expect(config.services.worker!.ports).toBeUndefined();
   expect(String(config.services.temporal!.image)).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
   expect(String(config.services['temporal-ui']!.image)).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
-  for (const name of ['postgresql', 'temporal', 'receiver', 'worker']) expect(config.services[name]!.restart).toBe('unless-stopped');
+  for (const name of ['postgresql', 'temporal', 'receiver', 'worker'])
+    expect(config.services[name]!.restart).toBe('unless-stopped');
   expect(Object.keys(config.volumes)).toContain('postgresql-data');
 });
 
@@ -88,7 +110,14 @@ test('docker-compose.yml refuses to run without a database password', () => {
 
 test('.env.example holds no secret values', () => {
   const lines = readFileSync(resolve(ROOT, '.env.example'), 'utf8').split('\n');
-  for (const name of ['POSTGRES_PASSWORD', 'BEGINI_API_KEY', 'LOS_CALLBACK_SECRET', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS', 'CODEC_AUTH_TOKEN']) {
+  for (const name of [
+    'POSTGRES_PASSWORD',
+    'BEGINI_API_KEY',
+    'LOS_CALLBACK_SECRET',
+    'OPERATOR_API_TOKEN',
+    'PAYLOAD_CODEC_KEYS',
+    'CODEC_AUTH_TOKEN',
+  ]) {
     expect(lines).toContain(`${name}=`);
   }
   // The plaintext allowance is documented but off unless an operator turns it on.
@@ -115,7 +144,12 @@ test('docker-compose.yml hands each service only its own secrets', () => {
   const received = Object.fromEntries(
     Object.entries(services).map(([name, service]) => {
       const text = JSON.stringify(service);
-      return [name, Object.keys(secrets).filter((secret) => text.includes(secrets[secret as keyof typeof secrets])).sort()];
+      return [
+        name,
+        Object.keys(secrets)
+          .filter((secret) => text.includes(secrets[secret as keyof typeof secrets]))
+          .sort(),
+      ];
     }),
   );
   expect(received).toEqual({
@@ -130,24 +164,32 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     worker: ['LOS_CALLBACK_SECRET', 'LOS_CALLBACK_URL', 'PAYLOAD_CODEC_KEYS'],
   });
   expect((services.receiver!.environment as Record<string, string>).BEGINI_API_KEY).toBe(secrets.BEGINI_API_KEY);
-  expect((services.worker!.environment as Record<string, string>).LOS_CALLBACK_SECRET).toBe(secrets.LOS_CALLBACK_SECRET);
+  expect((services.worker!.environment as Record<string, string>).LOS_CALLBACK_SECRET).toBe(
+    secrets.LOS_CALLBACK_SECRET,
+  );
 
   // `docker-compose config` inlines env_file into environment, so look at the file itself.
-  const raw = parseYaml(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+  const raw = parseYaml(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, Service>;
+  };
   for (const name of ['temporal-setup', 'codec', 'receiver', 'worker']) {
     expect({ service: name, env_file: raw.services[name]!.env_file }).toEqual({ service: name, env_file: undefined });
   }
 });
 
 test('the receiver publishes its internal port on loopback only', () => {
-  const services = resolvedServices(envFile({ POSTGRES_PASSWORD: 'only-for-validation', BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }));
+  const services = resolvedServices(
+    envFile({ POSTGRES_PASSWORD: 'only-for-validation', BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }),
+  );
   const receiver = services.receiver!;
   const environment = receiver.environment as Record<string, string>;
   expect(environment.INTERNAL_HOST).toBe('0.0.0.0');
   const internalPort = Number(environment.INTERNAL_PORT);
   expect(internalPort).toBe(9465);
   const ports = (receiver.ports as unknown[]).map(portMapping);
-  expect(ports.filter((p) => p.target === internalPort)).toEqual([{ hostIp: '127.0.0.1', published: internalPort, target: internalPort }]);
+  expect(ports.filter((p) => p.target === internalPort)).toEqual([
+    { hostIp: '127.0.0.1', published: internalPort, target: internalPort },
+  ]);
   // The webhook port stays public.
   expect(ports.filter((p) => p.target === 3000)).toEqual([{ hostIp: undefined, published: 3000, target: 3000 }]);
 });

@@ -34,7 +34,12 @@ describe('envelope', () => {
   });
 
   test('uids are opaque: dashes, underscores and UUIDs pass', () => {
-    for (const uid of ['1234QWER-TYUI4567-ASDFD890', 'uid_123456', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'x'.repeat(MAX_UID_LENGTH)]) {
+    for (const uid of [
+      '1234QWER-TYUI4567-ASDFD890',
+      'uid_123456',
+      '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
+      'x'.repeat(MAX_UID_LENGTH),
+    ]) {
       expect(ok({ uid, integration_id: 'i', event: { type: 'application.expired' } }).uid).toBe(uid);
     }
   });
@@ -47,8 +52,18 @@ describe('event schemas', () => {
   });
 
   test('a score carries its facts, with open-string enums', () => {
-    const { event } = ok(delivery('psychometric_score.complete', 'u', { details: { calculated: { risk_band: 'ZZ-NEW', score_confidence: 'SOMETHING_NEW' } } }));
-    expect(event.score).toMatchObject({ kind: 'psychometric', score: 42, riskBand: 'ZZ-NEW', scoreConfidence: 'SOMETHING_NEW', platform: 'WEB' });
+    const { event } = ok(
+      delivery('psychometric_score.complete', 'u', {
+        details: { calculated: { risk_band: 'ZZ-NEW', score_confidence: 'SOMETHING_NEW' } },
+      }),
+    );
+    expect(event.score).toMatchObject({
+      kind: 'psychometric',
+      score: 42,
+      riskBand: 'ZZ-NEW',
+      scoreConfidence: 'SOMETHING_NEW',
+      platform: 'WEB',
+    });
     expect(event.score?.traits).toEqual([
       { key: 'risk_taking', riskBand: 'C' },
       { key: 'consistency', riskBand: 'A' },
@@ -56,7 +71,9 @@ describe('event schemas', () => {
   });
 
   test('unknown fields pass through', () => {
-    const { event } = ok(delivery('psychometric_score.complete', 'u', { details: { flags: ['X'], calculated: { novel: 1 } } }));
+    const { event } = ok(
+      delivery('psychometric_score.complete', 'u', { details: { flags: ['X'], calculated: { novel: 1 } } }),
+    );
     expect(event.details.flags).toEqual(['X']);
     expect((event.details.calculated as Record<string, unknown>).novel).toBe(1);
   });
@@ -66,7 +83,9 @@ describe('event schemas', () => {
     expect(flat).toMatchObject({ kind: 'android', scoreConfidence: null, permissionsDenied: ['READ_SMS'] });
     expect(flat.permissionsGranted).toEqual(['READ_CALL_LOG', 'ACCESS_COARSE_LOCATION']);
     const nested = ok(
-      delivery('ios_score.complete', 'u', { details: { permissions: { granted: ['CONTACTS'], denied: ['LOCATION'] } } }),
+      delivery('ios_score.complete', 'u', {
+        details: { permissions: { granted: ['CONTACTS'], denied: ['LOCATION'] } },
+      }),
     ).event.score!;
     expect(nested).toMatchObject({ kind: 'ios', permissionsGranted: ['CONTACTS'], permissionsDenied: ['LOCATION'] });
   });
@@ -77,10 +96,16 @@ describe('event schemas', () => {
   });
 
   test('a known type whose details do not fit is accepted, marked malformed with its issues', () => {
-    const { event } = ok(delivery('psychometric_score.complete', 'u', { details: { calculated: { score: 'forty-two' } } }));
+    const { event } = ok(
+      delivery('psychometric_score.complete', 'u', { details: { calculated: { score: 'forty-two' } } }),
+    );
     expect(event).toMatchObject({ recognised: true, malformed: true, score: null });
     expect(event.issues.join()).toContain('details.calculated.score');
-    const notObject = ok({ uid: 'u', integration_id: 'i', event: { type: 'application.complete', details: 'yes' } }).event;
+    const notObject = ok({
+      uid: 'u',
+      integration_id: 'i',
+      event: { type: 'application.complete', details: 'yes' },
+    }).event;
     expect(notObject.malformed).toBe(true);
   });
 
@@ -99,7 +124,9 @@ describe('event schemas', () => {
   });
 
   test('a __proto__ key in the body is plain data, not a prototype', () => {
-    const json = JSON.parse('{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":{"__proto__":{"polluted":true}}}}');
+    const json = JSON.parse(
+      '{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":{"__proto__":{"polluted":true}}}}',
+    );
     const { event } = ok(json);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(event.details)).toBe(Object.prototype);
@@ -110,12 +137,16 @@ describe('event schemas', () => {
     const { event } = ok(delivery('psychometric_score.complete', 'u', { now: inTwoDays }));
     expect(event).toMatchObject({ malformed: true, score: null });
     expect(event.issues.join()).toContain('future');
-    const inAMinute = ok(delivery('psychometric_score.complete', 'u', { now: Math.floor(Date.now() / 1000) + 60 })).event;
+    const inAMinute = ok(
+      delivery('psychometric_score.complete', 'u', { now: Math.floor(Date.now() / 1000) + 60 }),
+    ).event;
     expect(inAMinute.malformed).toBe(false);
   });
 
   test('labels with control characters make a score malformed', () => {
-    const { event } = ok(delivery('psychometric_score.complete', 'u', { details: { calculated: { risk_band: 'A\u0000' } } }));
+    const { event } = ok(
+      delivery('psychometric_score.complete', 'u', { details: { calculated: { risk_band: 'A\u0000' } } }),
+    );
     expect(event).toMatchObject({ malformed: true, score: null });
   });
 });

@@ -63,7 +63,9 @@ test('2,500 duplicate deliveries: one decision, bounded events, continued as new
   expect(firstRun.events!.length).toBeLessThan(2_600);
 
   // The continued journey still records, notifies and never re-decides.
-  await stack.send(delivery('psychometric_score.complete', uid, { now: now + 60, details: { calculated: { risk_band: 'E' } } }));
+  await stack.send(
+    delivery('psychometric_score.complete', uid, { now: now + 60, details: { calculated: { risk_band: 'E' } } }),
+  );
   const after = await stack.waitForJourney(uid, (v) => v.counts.noticesSent === 1);
   expect(after.decision?.outcome).toBe('APPROVE');
   expect(los.forUid(uid, 'decision')).toHaveLength(1);

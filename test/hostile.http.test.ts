@@ -29,21 +29,43 @@ test('random methods, content types, encodings, bodies and signatures', async ()
   const rssBefore = process.memoryUsage().rss;
 
   // Including uids shaped like a derived workflow ID of another uid.
-  const uid = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 30 }).map((s) => `u-${s}`), fc.uuid().map((u) => `${u}/after-close`));
-  const longText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 2_100, maxLength: 3_000 }), fc.string({ unit: 'grapheme', maxLength: 200 }));
+  const uid = fc.oneof(
+    fc.uuid(),
+    fc.string({ minLength: 1, maxLength: 30 }).map((s) => `u-${s}`),
+    fc.uuid().map((u) => `${u}/after-close`),
+  );
+  const longText = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ minLength: 2_100, maxLength: 3_000 }),
+    fc.string({ unit: 'grapheme', maxLength: 200 }),
+  );
   const scoreDetails = fc.record({
     scored_at: fc.constant(Math.floor(Date.now() / 1000)),
     platform: longText,
-    calculated: fc.record({ score: fc.integer(), risk_band: longText, score_confidence: longText, traits: fc.array(fc.record({ key: longText, risk_band: longText }), { maxLength: 5 }) }),
+    calculated: fc.record({
+      score: fc.integer(),
+      risk_band: longText,
+      score_confidence: longText,
+      traits: fc.array(fc.record({ key: longText, risk_band: longText }), { maxLength: 5 }),
+    }),
   });
   const envelope = fc.record({
     uid,
     integration_id: fc.oneof(fc.constant('62137183e877704b06fab0f2'), fc.string()),
-    event: fc.record({ type: fc.oneof(fc.constantFrom('psychometric_score.complete', 'application.complete', 'application.expired'), fc.string()), details: fc.oneof(fc.jsonValue(), scoreDetails) }),
+    event: fc.record({
+      type: fc.oneof(
+        fc.constantFrom('psychometric_score.complete', 'application.complete', 'application.expired'),
+        fc.string(),
+      ),
+      details: fc.oneof(fc.jsonValue(), scoreDetails),
+    }),
   });
   const body = fc.oneof(
     envelope.map((e) => ({ uid: e.uid, bytes: Buffer.from(JSON.stringify(e)) })),
-    envelope.map((e) => ({ uid: e.uid, bytes: Buffer.from(JSON.stringify(e).slice(0, Math.max(1, JSON.stringify(e).length - 7))) })),
+    envelope.map((e) => ({
+      uid: e.uid,
+      bytes: Buffer.from(JSON.stringify(e).slice(0, Math.max(1, JSON.stringify(e).length - 7))),
+    })),
     fc.uint8Array({ maxLength: 2048 }).map((b) => ({ uid: undefined, bytes: Buffer.from(b) })),
     fc.jsonValue().map((v) => ({ uid: undefined, bytes: Buffer.from(JSON.stringify(v) ?? 'null') })),
   );
@@ -51,7 +73,15 @@ test('random methods, content types, encodings, bodies and signatures', async ()
     body,
     signing: fc.constantFrom('valid', 'valid', 'valid-upper', 'none', 'random', 'other-key', 'garbage'),
     method: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'PUT', 'PATCH', 'DELETE', 'GET'),
-    contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''),
+    contentType: fc.constantFrom(
+      'application/json',
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      '',
+    ),
     contentEncoding: fc.constantFrom(undefined, undefined, undefined, 'gzip', 'deflate', 'br', 'identity'),
     randomHeader: fc.tuple(fc.stringMatching(/^x-[a-z]{1,12}$/), fc.stringMatching(/^[ -~]{0,40}$/)),
   });
@@ -63,9 +93,20 @@ test('random methods, content types, encodings, bodies and signatures', async ()
       if (r.contentType) headers['content-type'] = r.contentType;
       if (r.contentEncoding) headers['content-encoding'] = r.contentEncoding;
       const good = sign(r.body.bytes, TEST_KEY);
-      const signature = { valid: good, 'valid-upper': good.toUpperCase(), none: undefined, random: sign(r.body.bytes, 'x'), 'other-key': sign(r.body.bytes, `${TEST_KEY}-other`), garbage: 'zz' }[r.signing];
+      const signature = {
+        valid: good,
+        'valid-upper': good.toUpperCase(),
+        none: undefined,
+        random: sign(r.body.bytes, 'x'),
+        'other-key': sign(r.body.bytes, `${TEST_KEY}-other`),
+        garbage: 'zz',
+      }[r.signing];
       if (signature) headers['x-signature'] = signature;
-      const response = await fetch(stack.webhookUrl, { method: r.method, headers, body: r.method === 'GET' ? undefined : r.body.bytes });
+      const response = await fetch(stack.webhookUrl, {
+        method: r.method,
+        headers,
+        body: r.method === 'GET' ? undefined : r.body.bytes,
+      });
       const answer = (await response.json()) as { reason?: string; status?: string };
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       expect(ALLOWED.has(response.status)).toBe(true);
@@ -82,7 +123,8 @@ test('random methods, content types, encodings, bodies and signatures', async ()
 
   // Every workflow under this run's prefix belongs to a delivery that was verified and acknowledged.
   const started = new Set<string>();
-  for await (const w of stack.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` })) started.add(w.workflowId.slice(PREFIX.length));
+  for await (const w of stack.client.workflow.list({ query: `WorkflowId STARTS_WITH '${PREFIX}'` }))
+    started.add(w.workflowId.slice(PREFIX.length));
   expect([...started].filter((id) => !acknowledged.has(id))).toEqual([]);
   for (const id of acknowledged) expect(started.has(id) || (await stack.exists(`${PREFIX}${id}`))).toBe(true);
   // Both sides of the property were exercised.
@@ -90,7 +132,9 @@ test('random methods, content types, encodings, bodies and signatures', async ()
   expect(sentUids.size).toBeGreaterThan(acknowledged.size);
 
   const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-  console.log(`hostile http: ${runs} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${acknowledged.size} journeys, RSS +${grownMb.toFixed(0)} MiB`);
+  console.log(
+    `hostile http: ${runs} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${acknowledged.size} journeys, RSS +${grownMb.toFixed(0)} MiB`,
+  );
   expect(grownMb).toBeLessThan(200);
 });
 
@@ -123,7 +167,9 @@ test('a truncated body (the connection closes early) crashes nothing', async () 
   for (let i = 0; i < 20; i++) {
     await new Promise<void>((resolve) => {
       const socket = net.connect(Number(port), '127.0.0.1', () => {
-        socket.write(`POST /webhooks/begini HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Signature: ${'b'.repeat(128)}\r\nContent-Length: 5000\r\n\r\n{"uid":"trunc`);
+        socket.write(
+          `POST /webhooks/begini HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Signature: ${'b'.repeat(128)}\r\nContent-Length: 5000\r\n\r\n{"uid":"trunc`,
+        );
         setTimeout(() => socket.destroy(), 20);
       });
       socket.on('close', () => resolve());

@@ -22,11 +22,17 @@ describe('verifier', () => {
   test('random bytes and random headers: never throws, never verifies', () => {
     check(
       'verifier: random bytes and headers',
-      fc.property(fc.uint8Array({ maxLength: 4096 }), fc.option(fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-fA-F]{128}$/), fc.array(fc.string(), { maxLength: 3 }))), (body, header) => {
-        const verdict = verifySignature(body, header ?? undefined, [KEY]);
-        expect(verdict.ok).toBe(false);
-        expect(REASONS.has((verdict as { reason: string }).reason)).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 4096 }),
+        fc.option(
+          fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-fA-F]{128}$/), fc.array(fc.string(), { maxLength: 3 })),
+        ),
+        (body, header) => {
+          const verdict = verifySignature(body, header ?? undefined, [KEY]);
+          expect(verdict.ok).toBe(false);
+          expect(REASONS.has((verdict as { reason: string }).reason)).toBe(true);
+        },
+      ),
       3_000,
     );
   });
@@ -34,10 +40,15 @@ describe('verifier', () => {
   test('the right signature verifies in any letter case, with any surrounding whitespace', () => {
     check(
       'verifier: case and whitespace',
-      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.array(fc.boolean(), { minLength: 128, maxLength: 128 }), fc.stringMatching(/^[ \t]{0,3}$/), (body, upper, pad) => {
-        const hex = [...sign(body, KEY.secret)].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
-        expect(verifySignature(body, `${pad}${hex}${pad}`, [KEY])).toEqual({ ok: true, keyId: 'k' });
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 2048 }),
+        fc.array(fc.boolean(), { minLength: 128, maxLength: 128 }),
+        fc.stringMatching(/^[ \t]{0,3}$/),
+        (body, upper, pad) => {
+          const hex = [...sign(body, KEY.secret)].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
+          expect(verifySignature(body, `${pad}${hex}${pad}`, [KEY])).toEqual({ ok: true, keyId: 'k' });
+        },
+      ),
       1_500,
     );
   });
@@ -45,9 +56,13 @@ describe('verifier', () => {
   test('a signature made with another key is a mismatch', () => {
     check(
       'verifier: another key',
-      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.string({ minLength: 1 }).filter((k) => k !== KEY.secret), (body, other) => {
-        expect(verifySignature(body, sign(body, other), [KEY])).toEqual({ ok: false, reason: 'signature_mismatch' });
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 2048 }),
+        fc.string({ minLength: 1 }).filter((k) => k !== KEY.secret),
+        (body, other) => {
+          expect(verifySignature(body, sign(body, other), [KEY])).toEqual({ ok: false, reason: 'signature_mismatch' });
+        },
+      ),
       1_500,
     );
   });
@@ -64,7 +79,17 @@ describe('verifier', () => {
 });
 
 describe('schemas', () => {
-  const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'uid', 'event', 'details', 'calculated');
+  const hostileKey = fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    'uid',
+    'event',
+    'details',
+    'calculated',
+  );
   const hostileValue = fc.letrec((tie) => ({
     value: fc.oneof(
       { depthSize: 'small' },
@@ -99,11 +124,21 @@ describe('schemas', () => {
   });
 
   test('a valid envelope with hostile details is accepted, recognised types perhaps malformed', () => {
-    const type = fc.oneof(fc.constantFrom('psychometric_score.complete', 'android_score.complete', 'application.complete', 'application.cancelled'), fc.string({ minLength: 1, maxLength: 40 }));
+    const type = fc.oneof(
+      fc.constantFrom(
+        'psychometric_score.complete',
+        'android_score.complete',
+        'application.complete',
+        'application.cancelled',
+      ),
+      fc.string({ minLength: 1, maxLength: 40 }),
+    );
     check(
       'schemas: hostile details',
       fc.property(type, hostileValue, hostileValue, (eventType, details, reasons) => {
-        const body = JSON.parse(JSON.stringify({ uid: 'u-1', integration_id: 'i', event: { type: eventType, details, reasons } })) as unknown;
+        const body = JSON.parse(
+          JSON.stringify({ uid: 'u-1', integration_id: 'i', event: { type: eventType, details, reasons } }),
+        ) as unknown;
         const result = parseDelivery(body);
         expect(result.ok).toBe(true);
         if (result.ok && !result.event.recognised) expect(result.event.malformed).toBe(false);
@@ -114,11 +149,29 @@ describe('schemas', () => {
 
   test('deep nesting and huge arrays parse without a crash', () => {
     const deep = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-    const nested = (depth: number) => parseDelivery(JSON.parse(`{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":${deep(depth)}}}`));
+    const nested = (depth: number) =>
+      parseDelivery(
+        JSON.parse(`{"uid":"u","integration_id":"i","event":{"type":"application.expired","details":${deep(depth)}}}`),
+      );
     expect(nested(20).ok).toBe(true);
     // Far deeper than any Begini payload: refused for good (4xx), never an endless 503.
-    for (const depth of [100, 1_000, 5_000, 100_000]) expect(nested(depth)).toMatchObject({ ok: false, reason: 'nesting_too_deep' });
-    const huge = { uid: 'u', integration_id: 'i', event: { type: 'psychometric_score.complete', details: { calculated: { score: 1, risk_band: 'B', traits: Array.from({ length: 50_000 }, (_, i) => ({ key: `t${i}` })) }, scored_at: 1 } } };
+    for (const depth of [100, 1_000, 5_000, 100_000])
+      expect(nested(depth)).toMatchObject({ ok: false, reason: 'nesting_too_deep' });
+    const huge = {
+      uid: 'u',
+      integration_id: 'i',
+      event: {
+        type: 'psychometric_score.complete',
+        details: {
+          calculated: {
+            score: 1,
+            risk_band: 'B',
+            traits: Array.from({ length: 50_000 }, (_, i) => ({ key: `t${i}` })),
+          },
+          scored_at: 1,
+        },
+      },
+    };
     const parsed = parseDelivery(huge);
     // Kept on record but marked malformed: no list that reaches a journey's state is unbounded.
     expect(parsed.ok && parsed.event.malformed && parsed.event.score).toBeNull();
@@ -129,27 +182,48 @@ describe('schemas', () => {
     const envelope = (uid: string) => ({ uid, integration_id: 'i', event: { type: 'application.expired' } });
     check(
       'schemas: uids with control characters',
-      fc.property(fc.string({ maxLength: 40 }), fc.integer({ min: 0, max: 0x1f }), fc.string({ maxLength: 40 }), (a, control, b) => {
-        expect(parseDelivery(envelope(`${a}${String.fromCharCode(control)}${b}`))).toMatchObject({ ok: false, reason: 'invalid_envelope' });
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.integer({ min: 0, max: 0x1f }),
+        fc.string({ maxLength: 40 }),
+        (a, control, b) => {
+          expect(parseDelivery(envelope(`${a}${String.fromCharCode(control)}${b}`))).toMatchObject({
+            ok: false,
+            reason: 'invalid_envelope',
+          });
+        },
+      ),
       500,
     );
     expect(parseDelivery(envelope('x'.repeat(10_000)))).toMatchObject({ ok: false, reason: 'invalid_envelope' });
-    expect(parseDelivery(envelope('x'.repeat(MAX_UID_LENGTH + 1)))).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+    expect(parseDelivery(envelope('x'.repeat(MAX_UID_LENGTH + 1)))).toMatchObject({
+      ok: false,
+      reason: 'invalid_envelope',
+    });
     for (const uid of ['../../etc/passwd', 'a/b/c', 'a\\b', '/after-close', 'X/after-close', '%2e%2e%2f']) {
       expect(parseDelivery(envelope(uid))).toMatchObject({ ok: true, uid });
     }
   });
 
   test('identifiers that are not well-formed Unicode are refused: a lone surrogate would collapse two uids into one', () => {
-    const envelope = (uid: string, integration = 'i', type = 'application.expired') => ({ uid, integration_id: integration, event: { type } });
+    const envelope = (uid: string, integration = 'i', type = 'application.expired') => ({
+      uid,
+      integration_id: integration,
+      event: { type },
+    });
     check(
       'schemas: lone surrogates in identifiers',
-      fc.property(fc.string({ maxLength: 20 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 2 }), (a, surrogate, b, field) => {
-        const odd = `${a}${String.fromCharCode(surrogate)}${b}`;
-        const body = [envelope(odd), envelope('u', odd), envelope('u', 'i', odd)][field]!;
-        expect(parseDelivery(body)).toMatchObject({ ok: false, reason: 'invalid_envelope' });
-      }),
+      fc.property(
+        fc.string({ maxLength: 20 }),
+        fc.integer({ min: 0xd800, max: 0xdfff }),
+        fc.string({ maxLength: 20 }),
+        fc.integer({ min: 0, max: 2 }),
+        (a, surrogate, b, field) => {
+          const odd = `${a}${String.fromCharCode(surrogate)}${b}`;
+          const body = [envelope(odd), envelope('u', odd), envelope('u', 'i', odd)][field]!;
+          expect(parseDelivery(body)).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+        },
+      ),
       500,
     );
   });
@@ -206,11 +280,20 @@ describe('what reaches Temporal is bounded', () => {
             },
           };
           for (let i = 0; i < f.extraTimestamps; i++) details[`t${i}_at`] = i;
-          const parsed = parseDelivery({ uid: 'u', integration_id: 'i', event: { type: 'psychometric_score.complete', details } });
+          const parsed = parseDelivery({
+            uid: 'u',
+            integration_id: 'i',
+            event: { type: 'psychometric_score.complete', details },
+          });
           if (!parsed.ok) throw new Error(parsed.message);
           const score = parsed.event.score;
           if (score) {
-            for (const text of [score.riskBand, score.scoreConfidence ?? '', score.platform ?? '', ...score.traits.flatMap((t) => [t.key, t.riskBand ?? ''])]) {
+            for (const text of [
+              score.riskBand,
+              score.scoreConfidence ?? '',
+              score.platform ?? '',
+              ...score.traits.flatMap((t) => [t.key, t.riskBand ?? '']),
+            ]) {
               expect(text.length).toBeLessThanOrEqual(MAX_LABEL_LENGTH);
             }
             expect(score.traits.length).toBeLessThanOrEqual(MAX_TRAITS);
@@ -221,7 +304,15 @@ describe('what reaches Temporal is bounded', () => {
             expect(parsed.event.malformed).toBe(true);
           }
           expect(Object.keys(parsed.event.timestamps).length).toBeLessThanOrEqual(16);
-          const delivery = toDelivery({ uid: 'u', integrationId: 'i', deployment, keyId: 'k', event: parsed.event, rawBody: Buffer.from('x'), receivedAt: new Date() });
+          const delivery = toDelivery({
+            uid: 'u',
+            integrationId: 'i',
+            deployment,
+            keyId: 'k',
+            event: parsed.event,
+            rawBody: Buffer.from('x'),
+            receivedAt: new Date(),
+          });
           expect(delivery.semanticKey).toMatch(/^[0-9a-f]{64}$/);
           expect(Buffer.byteLength(JSON.stringify(delivery))).toBeLessThan(MAX_DELIVERY_BYTES);
         },
@@ -241,8 +332,16 @@ describe('what reaches Temporal is bounded', () => {
         details: {
           scored_at: scoredAt,
           platform: heavy(0),
-          permissions: { granted: Array.from({ length: 500 }, (_, i) => heavy(i)), denied: Array.from({ length: 500 }, (_, i) => heavy(i)) },
-          calculated: { score: 1, risk_band: heavy(1), score_confidence: heavy(2), traits: Array.from({ length: MAX_TRAITS }, (_, i) => ({ key: heavy(i), risk_band: heavy(i) })) },
+          permissions: {
+            granted: Array.from({ length: 500 }, (_, i) => heavy(i)),
+            denied: Array.from({ length: 500 }, (_, i) => heavy(i)),
+          },
+          calculated: {
+            score: 1,
+            risk_band: heavy(1),
+            score_confidence: heavy(2),
+            traits: Array.from({ length: MAX_TRAITS }, (_, i) => ({ key: heavy(i), risk_band: heavy(i) })),
+          },
           padding: 'x'.repeat(200_000),
         },
         reasons: Array.from({ length: 1_000 }, (_, i) => heavy(i)),
@@ -251,16 +350,41 @@ describe('what reaches Temporal is bounded', () => {
     const toSignal = (body: Record<string, unknown>, n: number) => {
       const parsed = parseDelivery(body);
       if (!parsed.ok) throw new Error(parsed.message);
-      return toDelivery({ uid: 'u', integrationId: 'i', deployment, keyId: 'k', event: parsed.event, rawBody: Buffer.from(String(n)), receivedAt: new Date() });
+      return toDelivery({
+        uid: 'u',
+        integrationId: 'i',
+        deployment,
+        keyId: 'k',
+        event: parsed.event,
+        rawBody: Buffer.from(String(n)),
+        receivedAt: new Date(),
+      });
     };
-    const state = startJourney({ uid: 'u', integrationId: 'i', environment: 'test', settings: deployment.journey }, new Date());
+    const state = startJourney(
+      { uid: 'u', integrationId: 'i', environment: 'test', settings: deployment.journey },
+      new Date(),
+    );
     let n = 0;
     const now = Math.floor(Date.now() / 1000);
-    for (const type of ['psychometric_score.complete', 'android_score.complete', 'ios_score.complete']) applyDelivery(state, toSignal(scoreBody(type, now - 1_000), n++), new Date());
+    for (const type of ['psychometric_score.complete', 'android_score.complete', 'ios_score.complete'])
+      applyDelivery(state, toSignal(scoreBody(type, now - 1_000), n++), new Date());
     state.phase = 'settled';
     // Late re-scores (notices) and malformed events (issues) until every list is full.
-    for (let i = 0; i < 200; i++) applyDelivery(state, toSignal(scoreBody('psychometric_score.complete', now - 900 + i), n++), new Date());
-    for (let i = 0; i < 200; i++) applyDelivery(state, toSignal({ uid: 'u', integration_id: 'i', event: { type: 'android_score.complete', details: { calculated: Array(50).fill(heavy(i)) } } }, n++), new Date());
+    for (let i = 0; i < 200; i++)
+      applyDelivery(state, toSignal(scoreBody('psychometric_score.complete', now - 900 + i), n++), new Date());
+    for (let i = 0; i < 200; i++)
+      applyDelivery(
+        state,
+        toSignal(
+          {
+            uid: 'u',
+            integration_id: 'i',
+            event: { type: 'android_score.complete', details: { calculated: Array(50).fill(heavy(i)) } },
+          },
+          n++,
+        ),
+        new Date(),
+      );
     const bytes = Buffer.byteLength(JSON.stringify(state));
     console.log(`heaviest journey state: ${(bytes / 1024).toFixed(0)} KiB`);
     expect(bytes).toBeLessThan(512 * 1024);
@@ -268,7 +392,13 @@ describe('what reaches Temporal is bounded', () => {
 });
 
 describe('nothing from outside the trust boundary is applied', () => {
-  const settings = { requiredScores: ['psychometric'], scoreGraceMs: 60_000, expiryMs: 3_600_000, settleMs: 1_000, handoffRetryInitialMs: 1 };
+  const settings = {
+    requiredScores: ['psychometric'],
+    scoreGraceMs: 60_000,
+    expiryMs: 3_600_000,
+    settleMs: 1_000,
+    handoffRetryInitialMs: 1,
+  };
   const T0 = new Date('2026-11-28T10:00:00Z');
   const delivery = (n: number, type: string, integrationId: string, band: string): BeginiDelivery => ({
     type,
@@ -278,7 +408,17 @@ describe('nothing from outside the trust boundary is applied', () => {
     details: {},
     reasons: null,
     score: type.endsWith('_score.complete')
-      ? { kind: type.split('_')[0]!, score: n, riskBand: band, scoreConfidence: null, scoredAt: n, platform: null, traits: [], permissionsGranted: [], permissionsDenied: [] }
+      ? {
+          kind: type.split('_')[0]!,
+          score: n,
+          riskBand: band,
+          scoreConfidence: null,
+          scoredAt: n,
+          platform: null,
+          traits: [],
+          permissionsGranted: [],
+          permissionsDenied: [],
+        }
       : null,
     integrationId,
     environment: 'test',
@@ -288,13 +428,27 @@ describe('nothing from outside the trust boundary is applied', () => {
     // The same event from another integration has the same semantic key: it must not mask the real one.
     semanticKey: `${type}|${n}`,
   });
-  const types = ['application.complete', 'application.expired', 'application.cancelled', 'psychometric_score.complete', 'android_score.complete'];
+  const types = [
+    'application.complete',
+    'application.expired',
+    'application.cancelled',
+    'psychometric_score.complete',
+    'android_score.complete',
+  ];
 
   test("foreign integration: any interleaving of another integration's deliveries leaves the journey as its own deliveries alone make it", () => {
     check(
       'trust: foreign deliveries interleaved',
       fc.property(
-        fc.array(fc.record({ n: fc.integer({ min: 1, max: 20 }), type: fc.constantFrom(...types), foreign: fc.boolean(), band: fc.constantFrom('A', 'E') }), { maxLength: 30 }),
+        fc.array(
+          fc.record({
+            n: fc.integer({ min: 1, max: 20 }),
+            type: fc.constantFrom(...types),
+            foreign: fc.boolean(),
+            band: fc.constantFrom('A', 'E'),
+          }),
+          { maxLength: 30 },
+        ),
         (steps) => {
           const mixed = startJourney({ uid: 'u', integrationId: 'own', environment: 'test', settings }, T0);
           const alone = startJourney({ uid: 'u', integrationId: 'own', environment: 'test', settings }, T0);

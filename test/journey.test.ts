@@ -53,7 +53,12 @@ describe('journey', () => {
 
     const view = await stack.waitForJourney(uid, decided);
     expect(view.stage).toBe('decided');
-    expect(view.decision).toMatchObject({ outcome: 'APPROVE', reasons: ['low_risk_band'], policyVersion: 'reference-2026-11', decidedBy: 'policy' });
+    expect(view.decision).toMatchObject({
+      outcome: 'APPROVE',
+      reasons: ['low_risk_band'],
+      policyVersion: 'reference-2026-11',
+      decidedBy: 'policy',
+    });
     expect(view.scores.psychometric).toMatchObject({ score: 42, riskBand: 'B', scoreConfidence: 'HIGH' });
     expect(view.events.map((e) => e.type)).toEqual(['application.complete', 'psychometric_score.complete']);
 
@@ -136,7 +141,12 @@ describe('journey', () => {
     const now = Math.floor(Date.now() / 1000);
     await stack.send(delivery('psychometric_score.complete', uid, { now }));
     await stack.waitForJourney(uid, decided);
-    await stack.send(delivery('psychometric_score.complete', uid, { now: now + 60, details: { calculated: { score: 90, risk_band: 'E' } } }));
+    await stack.send(
+      delivery('psychometric_score.complete', uid, {
+        now: now + 60,
+        details: { calculated: { score: 90, risk_band: 'E' } },
+      }),
+    );
     const view = await stack.waitForJourney(uid, (v) => v.counts.noticesSent === 1);
     expect(view.decision?.outcome).toBe('APPROVE');
     expect(view.scores.psychometric?.score).toBe(42);
@@ -144,7 +154,10 @@ describe('journey', () => {
     expect(view.events[1]).toMatchObject({ late: true, rescore: true });
     const notices = los.forUid(uid, 'late_event');
     expect(notices).toHaveLength(1);
-    expect(notices[0]!.body).toMatchObject({ decisionUnchanged: true, notice: { rescore: true, score: { score: 90, riskBand: 'E' } } });
+    expect(notices[0]!.body).toMatchObject({
+      decisionUnchanged: true,
+      notice: { rescore: true, score: { score: 90, riskBand: 'E' } },
+    });
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
     await stack.recordHistory(uid, 'late-rescore');
   });
@@ -174,6 +187,14 @@ describe('journey', () => {
     expect(view.flags).toContain('handoff_rejected');
     expect(los.forUid(uid, 'decision')).toHaveLength(1);
     await stack.recordHistory(uid, 'callback-rejected');
+
+    // The reviewer's decision is a new call: a key the LOS has not refused before.
+    los.respond = () => 200;
+    await stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'ana@lender' }] });
+    await stack.waitForJourney(uid, decided);
+    const [refused, accepted] = los.forUid(uid, 'decision');
+    expect(accepted!.answered).toBe(200);
+    expect(accepted!.idempotencyKey).not.toBe(refused!.idempotencyKey);
   });
 
   test('a referred journey waits for a review and hands off the reviewer’s decision', async () => {
@@ -188,7 +209,9 @@ describe('journey', () => {
     await expect(
       stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'MAYBE' as 'APPROVE', reviewer: 'ana' }] }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    const decision = await stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'APPROVE', reviewer: 'ana', note: 'income verified' }] });
+    const decision = await stack
+      .handle(uid)
+      .executeUpdate(reviewUpdate, { args: [{ outcome: 'APPROVE', reviewer: 'ana', note: 'income verified' }] });
     expect(decision).toMatchObject({ outcome: 'APPROVE', decidedBy: 'review', reviewer: 'ana' });
 
     const view = await stack.waitForJourney(uid, decided);
@@ -242,12 +265,14 @@ describe('journey timers', () => {
       expect(Date.now() - sent).toBeGreaterThanOrEqual(2_500);
       expect(view.trigger).toBe('grace_elapsed');
       expect(view.decision).toMatchObject({ outcome: 'REFER', reasons: ['required_score_missing'] });
-    await stack.recordHistory(uid, 'grace-elapsed');
+      await stack.recordHistory(uid, 'grace-elapsed');
     });
   });
 
   test('the review deadline passing takes the policy’s fallback', async () => {
-    const stack = await stackWith('review-deadline', { POLICY_FILE: resolve(__dirname, 'fixtures/policy-short-review.yaml') });
+    const stack = await stackWith('review-deadline', {
+      POLICY_FILE: resolve(__dirname, 'fixtures/policy-short-review.yaml'),
+    });
     const uid = newUid();
     await stack.send(delivery('psychometric_score.complete', uid, { details: { calculated: { risk_band: 'D' } } }));
     await stack.waitForJourney(uid, (v) => v.stage === 'in_review');
@@ -272,9 +297,14 @@ describe('journey timers', () => {
     expect(result.decision?.outcome).toBe('APPROVE');
     await stack.recordHistory(uid, 'closed-then-late');
 
-    const late = await stack.send(delivery('psychometric_score.complete', uid, { now: now + 3600, details: { calculated: { risk_band: 'E' } } }));
+    const late = await stack.send(
+      delivery('psychometric_score.complete', uid, { now: now + 3600, details: { calculated: { risk_band: 'E' } } }),
+    );
     expect(late.status).toBe(200);
-    const recorded = await stack.waitForJourney(uid, (v) => v.flags.includes('after_close') && v.counts.deliveries === 1);
+    const recorded = await stack.waitForJourney(
+      uid,
+      (v) => v.flags.includes('after_close') && v.counts.deliveries === 1,
+    );
     expect(recorded.stage).toBe('closed');
     expect(recorded.decision).toBeNull();
     expect(recorded.events[0]).toMatchObject({ type: 'psychometric_score.complete', late: true });

@@ -1,5 +1,7 @@
 /** The journey's event semantics as a pure reducer: no Temporal needed. */
+import fc from 'fast-check';
 import type { BeginiDelivery, ScoreFacts } from '../workflows/definitions';
+import { recordCases } from './support/propertyCount';
 import {
   applyDelivery,
   decisionTrigger,
@@ -13,10 +15,19 @@ import {
 
 const T0 = new Date('2026-11-26T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
-const settings = { requiredScores: ['psychometric'], scoreGraceMs: 60_000, expiryMs: 3_600_000, settleMs: 1_000, handoffRetryInitialMs: 1 };
+const settings = {
+  requiredScores: ['psychometric'],
+  scoreGraceMs: 60_000,
+  expiryMs: 3_600_000,
+  settleMs: 1_000,
+  handoffRetryInitialMs: 1,
+};
 
 function journey(requiredScores = ['psychometric']): JourneyState {
-  return startJourney({ uid: 'u', integrationId: 'i', environment: 'test', settings: { ...settings, requiredScores } }, T0);
+  return startJourney(
+    { uid: 'u', integrationId: 'i', environment: 'test', settings: { ...settings, requiredScores } },
+    T0,
+  );
 }
 
 let n = 0;
@@ -98,14 +109,20 @@ describe('dedupe', () => {
     applyDelivery(j, score('psychometric', 1), T0);
     expect(j.events).toHaveLength(MAX_EVENTS_RECORDED);
     expect(j.counts.duplicates).toBe(MAX_EVENTS_RECORDED * 5 - 1);
-    expect(j.events.filter((e) => !e.duplicate).map((e) => e.type)).toEqual(['application.complete', 'psychometric_score.complete']);
+    expect(j.events.filter((e) => !e.duplicate).map((e) => e.type)).toEqual([
+      'application.complete',
+      'psychometric_score.complete',
+    ]);
     expect(j.eventsOmitted).toBeGreaterThan(0);
   });
 });
 
 describe('order', () => {
   test('complete wins over expired whichever arrives first', () => {
-    for (const order of [['application.expired', 'application.complete'], ['application.complete', 'application.expired']]) {
+    for (const order of [
+      ['application.expired', 'application.complete'],
+      ['application.complete', 'application.expired'],
+    ]) {
       const j = journey();
       for (const type of order) applyDelivery(j, event(type), T0);
       expect(j.application).toBe('complete');
@@ -129,12 +146,22 @@ describe('order', () => {
   });
 
   test('the same set of events gives the same state in any order', () => {
-    const events = [event('application.complete'), score('psychometric', 5), event('application.expired'), score('psychometric', 9, { score: 7 })];
+    const events = [
+      event('application.complete'),
+      score('psychometric', 5),
+      event('application.expired'),
+      score('psychometric', 9, { score: 7 }),
+    ];
     const permutations = [events, [...events].reverse(), [events[2]!, events[0]!, events[3]!, events[1]!]];
     const results = permutations.map((order) => {
       const j = journey(['psychometric', 'android']);
       for (const e of order) applyDelivery(j, e, T0);
-      return { application: j.application, scores: j.scores, stage: stageOf(j), flags: j.flags.filter((f) => f !== 'rescored') };
+      return {
+        application: j.application,
+        scores: j.scores,
+        stage: stageOf(j),
+        flags: j.flags.filter((f) => f !== 'rescored'),
+      };
     });
     expect(results[1]).toEqual(results[0]);
     expect(results[2]).toEqual(results[0]);
@@ -154,7 +181,11 @@ describe('when to decide', () => {
 
   test('a malformed score ends the wait so it can be reviewed', () => {
     const j = journey();
-    applyDelivery(j, event('psychometric_score.complete', { malformed: true, issues: ['details.calculated.score: bad'] }), T0);
+    applyDelivery(
+      j,
+      event('psychometric_score.complete', { malformed: true, issues: ['details.calculated.score: bad'] }),
+      T0,
+    );
     expect(decisionTrigger(j, T0)).toBe('malformed_score');
     expect(j.flags).toContain('malformed_event');
   });
@@ -192,7 +223,13 @@ describe('after the decision', () => {
     const j = journey();
     applyDelivery(j, score('psychometric', 1), T0);
     j.phase = 'settled';
-    j.decision = { outcome: 'APPROVE', reasons: [], policyVersion: 'v', decidedAt: T0.toISOString(), decidedBy: 'policy' };
+    j.decision = {
+      outcome: 'APPROVE',
+      reasons: [],
+      policyVersion: 'v',
+      decidedAt: T0.toISOString(),
+      decidedBy: 'policy',
+    };
     const late = applyDelivery(j, score('psychometric', 2, { score: 99 }), T0);
     expect(late).toMatchObject({ late: true, rescore: true });
     expect(j.scores.psychometric?.score).toBe(42);
@@ -224,7 +261,10 @@ describe('quarantine: recorded, never applied', () => {
   test("a delivery of another integration or environment never changes the journey, and cannot mask the journey's own event", () => {
     const j = journey();
     const foreign = score('psychometric', 100, { riskBand: 'A' });
-    for (const stranger of [{ ...foreign, integrationId: 'other' }, { ...foreign, fingerprint: 'f2'.padEnd(64, '0'), environment: 'production' }]) {
+    for (const stranger of [
+      { ...foreign, integrationId: 'other' },
+      { ...foreign, fingerprint: 'f2'.padEnd(64, '0'), environment: 'production' },
+    ]) {
       const record = applyDelivery(j, stranger, T0);
       expect(record).toMatchObject({ quarantined: 'foreign', duplicate: false, late: false });
     }
@@ -240,7 +280,10 @@ describe('quarantine: recorded, never applied', () => {
 
   test('an event older than the maximum event age is recorded and never applied; without the setting (older journeys) it applies', () => {
     const maxEventAgeMs = 30 * 86_400_000;
-    const j = startJourney({ uid: 'u', integrationId: 'i', environment: 'test', settings: { ...settings, maxEventAgeMs } }, T0);
+    const j = startJourney(
+      { uid: 'u', integrationId: 'i', environment: 'test', settings: { ...settings, maxEventAgeMs } },
+      T0,
+    );
     const nowSeconds = T0.getTime() / 1000;
     const monthAgo = nowSeconds - 31 * 86_400;
     const replayed = applyDelivery(j, { ...score('psychometric', monthAgo), eventTime: monthAgo }, T0);
@@ -260,10 +303,94 @@ describe('quarantine: recorded, never applied', () => {
     const j = journey();
     applyDelivery(j, score('psychometric', 1), T0);
     j.phase = 'settled';
-    j.decision = { outcome: 'APPROVE', reasons: [], policyVersion: 'v', decidedAt: T0.toISOString(), decidedBy: 'policy' };
+    j.decision = {
+      outcome: 'APPROVE',
+      reasons: [],
+      policyVersion: 'v',
+      decidedAt: T0.toISOString(),
+      decidedBy: 'policy',
+    };
     for (let i = 2; i < 2 + MAX_PENDING_NOTICES * 5; i++) applyDelivery(j, score('psychometric', i), T0);
     expect(j.pendingNotices).toHaveLength(MAX_PENDING_NOTICES);
     expect(j.counts.noticesDropped).toBe(MAX_PENDING_NOTICES * 4);
     expect(j.pendingNotices.at(-1)!.score?.scoredAt).toBe(1 + MAX_PENDING_NOTICES * 5);
+  });
+});
+
+describe('order independence', () => {
+  /**
+   * What may depend on the order deliveries arrive in, and nothing else: the list of events (its
+   * order, and which copy of an event is the duplicate, so which fingerprint is remembered; which
+   * score is the stale one), the last event type, the rescore count and its `rescored` flag.
+   */
+  const ORDER_DEPENDENT_FLAGS = ['rescored'];
+  const outcome = (j: JourneyState) => ({
+    scores: j.scores,
+    application: j.application,
+    malformedScore: j.malformedScore,
+    firstRequiredScoreAt: j.firstRequiredScoreAt,
+    trigger: decisionTrigger(j, T0),
+    stage: stageOf(j),
+    flags: j.flags.filter((f) => !ORDER_DEPENDENT_FLAGS.includes(f)),
+    counts: { deliveries: j.counts.deliveries, duplicates: j.counts.duplicates, quarantined: j.counts.quarantined },
+    seenEvents: [...j.seen.semanticKeys].sort(),
+  });
+
+  const APPLICATION = [
+    'application.complete',
+    'application.expired',
+    'application.incomplete',
+    'application.cancelled',
+    'webhook.test',
+  ];
+  const oneEvent = fc.oneof(
+    fc
+      .record({
+        kind: fc.constantFrom('psychometric', 'android'),
+        scoredAt: fc.integer({ min: 1, max: 1_000 }),
+        band: fc.constantFrom('A', 'C', 'E'),
+      })
+      .map(({ kind, scoredAt, band }) => score(kind, scoredAt, { riskBand: band, score: scoredAt })),
+    fc
+      .constantFrom(...APPLICATION)
+      .map((type) => event(type, { recognised: type !== 'webhook.test', semanticKey: `${type}|fixed` })),
+    fc
+      .constant(0)
+      .map(() => event('psychometric_score.complete', { malformed: true, issues: ['details.calculated: required'] })),
+    fc.constant(0).map(() => ({ ...score('psychometric', 5), integrationId: 'another-integration' })),
+  );
+
+  test("a journey's deliveries in any order leave the same journey (bar the fields named above)", () => {
+    const runs = 2_000;
+    fc.assert(
+      fc.property(
+        fc
+          .array(oneEvent, { minLength: 1, maxLength: 12 })
+          .chain((events) => {
+            // One copy per semantic key (a re-sent copy is identical but for its bytes), plus resent copies.
+            const unique = [...new Map(events.map((e) => [e.semanticKey, e])).values()];
+            return fc.tuple(fc.constant(unique), fc.array(fc.nat(unique.length - 1), { maxLength: 4 }));
+          })
+          .chain(([unique, copies]) => {
+            const all = [
+              ...unique,
+              ...copies.map((i, n) => ({ ...unique[i]!, fingerprint: `copy${n}-${unique[i]!.fingerprint}` })),
+            ];
+            return fc.tuple(
+              fc.constant(all),
+              fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+            );
+          }),
+        ([inOrder, shuffled]) => {
+          const a = journey(['psychometric', 'android']);
+          const b = journey(['psychometric', 'android']);
+          for (const d of inOrder) applyDelivery(a, d, T0);
+          for (const d of shuffled) applyDelivery(b, d, T0);
+          expect(outcome(b)).toEqual(outcome(a));
+        },
+      ),
+      { numRuns: runs },
+    );
+    recordCases('reducer: deliveries in any order', runs);
   });
 });

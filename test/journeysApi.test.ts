@@ -7,7 +7,10 @@ let stack: Stack;
 let api: string;
 
 beforeAll(async () => {
-  stack = await startStack({ name: 'journeys-api', env: { OPERATOR_API_TOKEN: TOKEN, METRICS_VISIBILITY_REFRESH: '200ms' } });
+  stack = await startStack({
+    name: 'journeys-api',
+    env: { OPERATOR_API_TOKEN: TOKEN, METRICS_VISIBILITY_REFRESH: '200ms' },
+  });
   api = `${stack.receiver.internalUrl}/journeys`;
 });
 afterAll(async () => {
@@ -43,7 +46,9 @@ describe('auth', () => {
   test('the API does not exist when no token is configured', async () => {
     const closed = await startStack({ name: 'journeys-api-off', worker: false });
     try {
-      const response = await fetch(`${closed.receiver.internalUrl}/journeys`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const response = await fetch(`${closed.receiver.internalUrl}/journeys`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(response.status).toBe(404);
     } finally {
       await closed.stop();
@@ -97,7 +102,10 @@ describe('GET /journeys', () => {
 describe('POST /journeys/:uid/review', () => {
   test('a valid review decides the referred journey', async () => {
     const uid = await referredJourney();
-    const result = await call(`/${uid}/review`, { method: 'POST', body: JSON.stringify({ outcome: 'DECLINE', reviewer: 'ana@lender', note: 'inconsistent answers' }) });
+    const result = await call(`/${uid}/review`, {
+      method: 'POST',
+      body: JSON.stringify({ outcome: 'DECLINE', reviewer: 'ana@lender', note: 'inconsistent answers' }),
+    });
     expect(result.status).toBe(200);
     expect(result.body.decision).toMatchObject({ outcome: 'DECLINE', decidedBy: 'review', reviewer: 'ana@lender' });
     const view = await stack.waitForJourney(uid, (v) => v.stage === 'decided');
@@ -120,13 +128,19 @@ describe('POST /journeys/:uid/review', () => {
   test('a journey not in review gets 409', async () => {
     const uid = newUid();
     await stack.send(delivery('application.complete', uid));
-    const result = await call(`/${uid}/review`, { method: 'POST', body: JSON.stringify({ outcome: 'APPROVE', reviewer: 'ana' }) });
+    const result = await call(`/${uid}/review`, {
+      method: 'POST',
+      body: JSON.stringify({ outcome: 'APPROVE', reviewer: 'ana' }),
+    });
     expect(result.status).toBe(409);
     expect(result.body).toMatchObject({ reason: 'not_in_review' });
   });
 
   test('an unknown uid gets 404', async () => {
-    const result = await call(`/${newUid()}/review`, { method: 'POST', body: JSON.stringify({ outcome: 'APPROVE', reviewer: 'ana' }) });
+    const result = await call(`/${newUid()}/review`, {
+      method: 'POST',
+      body: JSON.stringify({ outcome: 'APPROVE', reviewer: 'ana' }),
+    });
     expect(result.status).toBe(404);
   });
 });
@@ -159,7 +173,9 @@ describe('monitoring', () => {
     let value = 0;
     for (let i = 0; i < 50 && value < 1; i++) {
       const metrics = await (await fetch(`${stack.receiver.internalUrl}/metrics`)).text();
-      value = Number(/begini_journeys_needing_attention\{namespace="default",condition="in_review"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      value = Number(
+        /begini_journeys_needing_attention\{namespace="default",condition="in_review"\} (\d+)/.exec(metrics)?.[1] ?? 0,
+      );
       if (value < 1) await new Promise((r) => setTimeout(r, 100));
     }
     expect(value).toBeGreaterThanOrEqual(1);

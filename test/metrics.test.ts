@@ -15,7 +15,9 @@ test('scrapes within the refresh period share one round of visibility counts', a
   for (let i = 0; i < 5; i++) scrapes.push(await metrics.registry.metrics());
   // Three conditions in each of two namespaces, once.
   expect(calls).toHaveLength(6);
-  expect(scrapes.at(-1)).toContain('begini_journeys_needing_attention{namespace="second",condition="handoff_rejected"} 2');
+  expect(scrapes.at(-1)).toContain(
+    'begini_journeys_needing_attention{namespace="second",condition="handoff_rejected"} 2',
+  );
 });
 
 test('after the refresh period the counts are asked again', async () => {

@@ -37,16 +37,46 @@ describe('the shipped default policy', () => {
     ['low band approves', {}, 'APPROVE', ['low_risk_band']],
     ['medium band refers', { scores: { psychometric: score({ riskBand: 'C' }) } }, 'REFER', ['medium_risk_band']],
     ['high band declines', { scores: { psychometric: score({ riskBand: 'E' }) } }, 'DECLINE', ['high_risk_band']],
-    ['low confidence refers even a low band', { scores: { psychometric: score({ scoreConfidence: 'LOW' }) } }, 'REFER', ['low_score_confidence']],
-    ['cancelled declines', { trigger: 'cancelled' as const, application: 'cancelled' as const, scores: {} }, 'DECLINE', ['application_cancelled']],
-    ['incomplete refers', { trigger: 'incomplete' as const, application: 'incomplete' as const, scores: {} }, 'REFER', ['application_incomplete']],
+    [
+      'low confidence refers even a low band',
+      { scores: { psychometric: score({ scoreConfidence: 'LOW' }) } },
+      'REFER',
+      ['low_score_confidence'],
+    ],
+    [
+      'cancelled declines',
+      { trigger: 'cancelled' as const, application: 'cancelled' as const, scores: {} },
+      'DECLINE',
+      ['application_cancelled'],
+    ],
+    [
+      'incomplete refers',
+      { trigger: 'incomplete' as const, application: 'incomplete' as const, scores: {} },
+      'REFER',
+      ['application_incomplete'],
+    ],
     ['no score at expiry declines', { trigger: 'expired_no_score' as const, scores: {} }, 'DECLINE', ['no_score']],
-    ['a malformed event refers', { malformed: true, trigger: 'malformed_score' as const, scores: {} }, 'REFER', ['malformed_event']],
+    [
+      'a malformed event refers',
+      { malformed: true, trigger: 'malformed_score' as const, scores: {} },
+      'REFER',
+      ['malformed_event'],
+    ],
     ['a missing required score refers', { trigger: 'grace_elapsed' as const }, 'REFER', ['required_score_missing']],
-    ['an unknown band falls to the default outcome', { scores: { psychometric: score({ riskBand: 'Q' }) } }, 'REFER', ['no_rule_matched']],
+    [
+      'an unknown band falls to the default outcome',
+      { scores: { psychometric: score({ riskBand: 'Q' }) } },
+      'REFER',
+      ['no_rule_matched'],
+    ],
     [
       'a denied device permission refers',
-      { scores: { psychometric: score(), android: score({ kind: 'android', permissionsDenied: ['ACCESS_FINE_LOCATION'] }) } },
+      {
+        scores: {
+          psychometric: score(),
+          android: score({ kind: 'android', permissionsDenied: ['ACCESS_FINE_LOCATION'] }),
+        },
+      },
       'REFER',
       ['device_location_denied'],
     ],
@@ -61,8 +91,14 @@ describe('the shipped default policy', () => {
 
 describe('rule conditions', () => {
   const only = (when: Record<string, unknown>) =>
-    policySchema.parse({ version: 'v', defaultOutcome: 'APPROVE', review: { deadline: '1h', fallback: 'DECLINE' }, rules: [{ reason: 'hit', outcome: 'DECLINE', when }] });
-  const hits = (when: Record<string, unknown>, i: Partial<PolicyInput> = {}) => evaluatePolicy(only(when), input(i)).outcome === 'DECLINE';
+    policySchema.parse({
+      version: 'v',
+      defaultOutcome: 'APPROVE',
+      review: { deadline: '1h', fallback: 'DECLINE' },
+      rules: [{ reason: 'hit', outcome: 'DECLINE', when }],
+    });
+  const hits = (when: Record<string, unknown>, i: Partial<PolicyInput> = {}) =>
+    evaluatePolicy(only(when), input(i)).outcome === 'DECLINE';
 
   test('score bounds are inclusive', () => {
     expect(hits({ scoreAtLeast: 42 })).toBe(true);
@@ -73,8 +109,12 @@ describe('rule conditions', () => {
 
   test('trait bands', () => {
     const traits = [{ key: 'risk_taking', riskBand: 'D' }];
-    expect(hits({ trait: { key: 'risk_taking', riskBandIn: ['D'] } }, { scores: { psychometric: score({ traits }) } })).toBe(true);
-    expect(hits({ trait: { key: 'risk_taking', riskBandIn: ['A'] } }, { scores: { psychometric: score({ traits }) } })).toBe(false);
+    expect(
+      hits({ trait: { key: 'risk_taking', riskBandIn: ['D'] } }, { scores: { psychometric: score({ traits }) } }),
+    ).toBe(true);
+    expect(
+      hits({ trait: { key: 'risk_taking', riskBandIn: ['A'] } }, { scores: { psychometric: score({ traits }) } }),
+    ).toBe(false);
   });
 
   test('a score condition on an absent score does not match', () => {
@@ -92,7 +132,10 @@ describe('rule conditions', () => {
 describe('loading', () => {
   test('a typo in a rule is refused at load, naming where', () => {
     const file = resolve(TEST_DATA_DIR, 'bad-policy.yaml');
-    writeFileSync(file, 'version: x\ndefaultOutcome: MAYBE\nreview: { deadline: soon, fallback: DECLINE }\nrules:\n  - reason: r\n    outcome: APPROVE\n    when: { riskBand: [A] }\n');
+    writeFileSync(
+      file,
+      'version: x\ndefaultOutcome: MAYBE\nreview: { deadline: soon, fallback: DECLINE }\nrules:\n  - reason: r\n    outcome: APPROVE\n    when: { riskBand: [A] }\n',
+    );
     expect(() => loadPolicy(file)).toThrow(PolicyConfigError);
     try {
       loadPolicy(file);

@@ -83,7 +83,10 @@ describe('transport', () => {
   });
 
   test('a content type with a charset is still JSON', async () => {
-    const result = await stack.send(prodDelivery(uid()), { key: NEW_KEY, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const result = await stack.send(prodDelivery(uid()), {
+      key: NEW_KEY,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
     expect(result.status).toBe(200);
   });
 
@@ -98,7 +101,10 @@ describe('transport', () => {
 
   test('a body over the limit gets 413 and starts nothing', async () => {
     const id = uid();
-    const body = delivery('psychometric_score.complete', id, { integrationId: PROD_INTEGRATION, details: { padding: 'x'.repeat(5000) } });
+    const body = delivery('psychometric_score.complete', id, {
+      integrationId: PROD_INTEGRATION,
+      details: { padding: 'x'.repeat(5000) },
+    });
     const result = await stack.send(body, { key: NEW_KEY });
     expect(result.status).toBe(413);
     expect(result.body).toMatchObject({ reason: 'payload_too_large' });
@@ -121,7 +127,10 @@ describe('signature', () => {
 
   test('an integration this receiver does not know gets the same answer as a bad signature', async () => {
     const id = uid();
-    const unknown = await stack.send(delivery('psychometric_score.complete', id, { integrationId: 'cccccccccccccccccccccccc' }), { key: NEW_KEY });
+    const unknown = await stack.send(
+      delivery('psychometric_score.complete', id, { integrationId: 'cccccccccccccccccccccccc' }),
+      { key: NEW_KEY },
+    );
     const mismatch = await stack.send(prodDelivery(id), { key: 'not-the-key' });
     expect(unknown.status).toBe(403);
     // Nothing tells a caller which integration ids exist; the log keeps the difference.
@@ -141,8 +150,13 @@ describe('signature', () => {
   test('key rotation: either configured key verifies, and the key id is recorded', async () => {
     const id = uid();
     const now = Math.floor(Date.now() / 1000);
-    const first = await stack.send(delivery('application.complete', id, { integrationId: PROD_INTEGRATION, now }), { key: OLD_KEY });
-    const second = await stack.send(delivery('psychometric_score.complete', id, { integrationId: PROD_INTEGRATION, now }), { key: NEW_KEY });
+    const first = await stack.send(delivery('application.complete', id, { integrationId: PROD_INTEGRATION, now }), {
+      key: OLD_KEY,
+    });
+    const second = await stack.send(
+      delivery('psychometric_score.complete', id, { integrationId: PROD_INTEGRATION, now }),
+      { key: NEW_KEY },
+    );
     expect([first.status, second.status]).toEqual([200, 200]);
     const view = await stack.waitForJourney(id, (v) => v.counts.deliveries === 2);
     expect(view.events.map((e) => e.keyId)).toEqual(['prod-2026-05', 'prod-2026-11']);
@@ -184,14 +198,20 @@ describe('validation', () => {
     expect(result.body.message).toMatch(/^event\.type:/);
     await expectNoWorkflow(id);
 
-    const control = await stack.send({ uid: 'APP\u0000X', integration_id: PROD_INTEGRATION, event: { type: 'application.expired' } }, { key: NEW_KEY });
+    const control = await stack.send(
+      { uid: 'APP\u0000X', integration_id: PROD_INTEGRATION, event: { type: 'application.expired' } },
+      { key: NEW_KEY },
+    );
     expect(control.body).toMatchObject({ reason: 'invalid_envelope' });
     expect(control.body.message).toMatch(/^uid:/);
   });
 
   test('a known type with malformed details is accepted and delivered marked malformed', async () => {
     const id = uid();
-    const body = delivery('psychometric_score.complete', id, { integrationId: PROD_INTEGRATION, details: { calculated: { score: 'high' } } });
+    const body = delivery('psychometric_score.complete', id, {
+      integrationId: PROD_INTEGRATION,
+      details: { calculated: { score: 'high' } },
+    });
     expect((await stack.send(body, { key: NEW_KEY })).status).toBe(200);
     const view = await stack.waitForJourney(id, (v) => v.decision !== null);
     expect(view.events[0]).toMatchObject({ malformed: true, recognised: true });
@@ -201,7 +221,10 @@ describe('validation', () => {
 
   test('an unknown event type with a valid envelope is accepted as unrecognised', async () => {
     const id = uid();
-    const result = await stack.send({ uid: id, integration_id: PROD_INTEGRATION, event: { type: 'webhook.test', details: {} } }, { key: NEW_KEY });
+    const result = await stack.send(
+      { uid: id, integration_id: PROD_INTEGRATION, event: { type: 'webhook.test', details: {} } },
+      { key: NEW_KEY },
+    );
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ status: 'accepted' });
     const view = await stack.waitForJourney(id, (v) => v.counts.deliveries === 1);
@@ -217,7 +240,9 @@ describe('delivery', () => {
     const result = await stack.send(prodDelivery(id), { key: NEW_KEY });
     expect(result.status).toBe(200);
     const history = await stack.handle(id).fetchHistory();
-    const signalled = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'beginiEvent');
+    const signalled = history.events!.filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'beginiEvent',
+    );
     expect(signalled).toHaveLength(1);
   });
 
@@ -251,17 +276,49 @@ describe('native HTTPS', () => {
   test('with TLS_CERT_FILE and TLS_KEY_FILE the receiver serves HTTPS', async () => {
     const cert = resolve(TEST_DATA_DIR, 'receiver-cert.pem');
     const key = resolve(TEST_DATA_DIR, 'receiver-key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const tls = await startStack({ name: 'receiver-tls', worker: false, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = await startStack({
+      name: 'receiver-tls',
+      worker: false,
+      env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key },
+    });
     try {
       expect(tls.webhookUrl.startsWith('https://')).toBe(true);
       const id = uid();
       const body = JSON.stringify(delivery('application.complete', id));
       const status = await new Promise<number>((resolveStatus, reject) => {
-        const req = https.request(tls.webhookUrl, { method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/json', 'x-signature': sign(body, TEST_KEY) } }, (res) => {
-          res.resume();
-          resolveStatus(res.statusCode ?? 0);
-        });
+        const req = https.request(
+          tls.webhookUrl,
+          {
+            method: 'POST',
+            ca: readFileSync(cert),
+            headers: { 'content-type': 'application/json', 'x-signature': sign(body, TEST_KEY) },
+          },
+          (res) => {
+            res.resume();
+            resolveStatus(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -283,7 +340,12 @@ describe('Temporal outages', () => {
     const port = await freePort();
     const dbFile = resolve(TEST_DATA_DIR, `outage-${process.pid}.db`);
     server = await startDevServer({ port, uiPort: null, dbFile });
-    const outage = await startStack({ name: 'receiver-outage', worker: false, temporalAddress: server.address, env: { TEMPORAL_ACK_TIMEOUT_MS: '1500' } });
+    const outage = await startStack({
+      name: 'receiver-outage',
+      worker: false,
+      temporalAddress: server.address,
+      env: { TEMPORAL_ACK_TIMEOUT_MS: '1500' },
+    });
     try {
       const id = uid();
       const body = JSON.stringify(delivery('application.complete', id));
@@ -318,7 +380,12 @@ describe('graceful shutdown', () => {
   test('in-flight deliveries finish and every acknowledged one is in its journey', async () => {
     const draining = await startStack({ name: 'receiver-draining', worker: false });
     const ids = Array.from({ length: 40 }, () => uid());
-    const sending = ids.map((id) => draining.send(delivery('application.complete', id)).then((r) => r.status, () => 0));
+    const sending = ids.map((id) =>
+      draining.send(delivery('application.complete', id)).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 20));
     const closing = draining.receiver.close();
     const statuses = await Promise.all(sending);

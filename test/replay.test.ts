@@ -1,5 +1,5 @@
 /**
- * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npm test`) replayed
+ * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/journey.test.ts`) replayed
  * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
  * fails here.
  */
@@ -14,7 +14,11 @@ import { HISTORY_FIXTURES } from './support/stack';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const files = ['.', 'before-encryption']
-  .flatMap((dir) => readdirSync(resolve(HISTORY_FIXTURES, dir)).filter((f) => f.endsWith('.json')).map((f) => `${dir}/${f}`))
+  .flatMap((dir) =>
+    readdirSync(resolve(HISTORY_FIXTURES, dir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => `${dir}/${f}`),
+  )
   .sort();
 const encrypted = files.filter((f) => f.startsWith('./'));
 const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'));
@@ -23,18 +27,28 @@ const keys = parseCodecKeys(TEST_CODEC_KEYS);
 // What a worker runs with: plaintext refused.
 const workerCodec = () => new AesGcmCodec(keys);
 // The documented migration allowance, as a deployment still reading pre-encryption histories sets it.
-const migratingCodec = () => new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
+const migratingCodec = () =>
+  new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
 
 /** One replay worker per call: `runReplayHistories` takes a single data converter. */
-async function replay(list: readonly string[], codec: AesGcmCodec): Promise<{ replayed: string[]; failures: Map<string, string> }> {
+async function replay(
+  list: readonly string[],
+  codec: AesGcmCodec,
+): Promise<{ replayed: string[]; failures: Map<string, string> }> {
   async function* histories() {
     for (const file of list) {
-      yield { workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8'))) };
+      yield {
+        workflowId: file,
+        history: historyFromJSON(JSON.parse(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8'))),
+      };
     }
   }
   const replayed: string[] = [];
   const failures = new Map<string, string>();
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter: { payloadCodecs: [codec] } }, histories())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter: { payloadCodecs: [codec] } },
+    histories(),
+  )) {
     replayed.push(result.workflowId);
     if (result.error) failures.set(result.workflowId, result.error.message);
   }

@@ -34,7 +34,20 @@ const handedOff = (v: JourneyView) => v.handoff.status === 'delivered';
 
 test('every scenario is covered below', () => {
   expect(Object.keys(scenarios).sort()).toEqual(
-    ['bad-signature', 'cancelled', 'device', 'duplicate-storm', 'expired', 'happy', 'incomplete', 'ios', 'late-rescore', 'out-of-order', 'reopened', 'wrong-environment-key'].sort(),
+    [
+      'bad-signature',
+      'cancelled',
+      'device',
+      'duplicate-storm',
+      'expired',
+      'happy',
+      'incomplete',
+      'ios',
+      'late-rescore',
+      'out-of-order',
+      'reopened',
+      'wrong-environment-key',
+    ].sort(),
   );
 });
 
@@ -95,7 +108,11 @@ test('out-of-order: decided once on the score; the later events are recorded, th
   const view = await stack.waitForJourney(uid, (v) => handedOff(v) && v.counts.deliveries === 3);
   expect(view.stage).toBe('decided');
   expect(view.decision?.outcome).toBe('APPROVE');
-  expect(view.events.map((e) => e.type)).toEqual(['psychometric_score.complete', 'application.complete', 'application.expired']);
+  expect(view.events.map((e) => e.type)).toEqual([
+    'psychometric_score.complete',
+    'application.complete',
+    'application.expired',
+  ]);
   // Whether they count as late depends on whether deciding had begun when they arrived.
   expect(view.application).not.toBe('expired');
   expect(los.forUid(uid, 'decision')).toHaveLength(1);
@@ -109,20 +126,29 @@ test('late-rescore: a late notice, the decision unchanged', async () => {
   expect(los.forUid(uid, 'late_event')).toHaveLength(1);
 });
 
-test.each(['bad-signature', 'wrong-environment-key'])('%s: every delivery refused with 403, no journey', async (name) => {
-  const { uid, summary } = await simulate(name);
-  expect(summary.accepted).toBe(0);
-  expect(summary.deliveries.every((d) => d.status === 403)).toBe(true);
-  expect(summary.retried).toBe(summary.deliveries.length);
-  expect(await stack.exists(uid)).toBe(false);
-});
+test.each(['bad-signature', 'wrong-environment-key'])(
+  '%s: every delivery refused with 403, no journey',
+  async (name) => {
+    const { uid, summary } = await simulate(name);
+    expect(summary.accepted).toBe(0);
+    expect(summary.deliveries.every((d) => d.status === 403)).toBe(true);
+    expect(summary.retried).toBe(summary.deliveries.length);
+    expect(await stack.exists(uid)).toBe(false);
+  },
+);
 
 test('the CLI prints each delivery and a one-line summary', async () => {
   const cli = resolve(__dirname, '../src/simulator/main.ts');
   const tsx = resolve(__dirname, '../node_modules/.bin/tsx');
-  const { stdout } = await promisify(execFile)(tsx, [cli, 'happy', '--url', stack.webhookUrl, '--key', TEST_KEY, '--uid', 'SIM-cli-check'], { env: { ...process.env, BEGINI_API_KEY: '' } });
+  const { stdout } = await promisify(execFile)(
+    tsx,
+    [cli, 'happy', '--url', stack.webhookUrl, '--key', TEST_KEY, '--uid', 'SIM-cli-check'],
+    { env: { ...process.env, BEGINI_API_KEY: '' } },
+  );
   const lines = stdout.trim().split('\n');
   expect(lines.filter((l) => l.startsWith('→'))).toHaveLength(2);
-  expect(lines.at(-1)).toMatch(/^ok: happy · 1 journey\(s\) · 2 deliveries · 2 accepted · 0 rejected · 0 retried · http/);
+  expect(lines.at(-1)).toMatch(
+    /^ok: happy · 1 journey\(s\) · 2 deliveries · 2 accepted · 0 rejected · 0 retried · http/,
+  );
   expect((await stack.waitForJourney('SIM-cli-check', handedOff)).decision?.outcome).toBe('APPROVE');
 });

@@ -38,7 +38,12 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
   });
-  server = await startDevServer({ port: await freePort(), uiPort, dbFile: null, extraArgs: ['--ui-codec-endpoint', `${codec.url}/codec/${CODEC_TOKEN}`] });
+  server = await startDevServer({
+    port: await freePort(),
+    uiPort,
+    dbFile: null,
+    extraArgs: ['--ui-codec-endpoint', `${codec.url}/codec/${CODEC_TOKEN}`],
+  });
   const connection = await Connection.connect({ address: server.address });
   await registerSearchAttributes(connection, 'default');
   await connection.close();
@@ -46,7 +51,15 @@ beforeAll(async () => {
   // The flags keep Chromium from reaching for the network, which this machine does not have.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -58,7 +71,11 @@ afterAll(async () => {
 });
 
 /** Polls `read` until `ok` holds, returning the last value read either way. */
-async function eventually(read: () => Promise<string>, ok: (text: string) => boolean, timeoutMs: number): Promise<string> {
+async function eventually(
+  read: () => Promise<string>,
+  ok: (text: string) => boolean,
+  timeoutMs: number,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let text = await read();
   while (!ok(text) && Date.now() < deadline) {
@@ -87,7 +104,11 @@ test('an operator finds a simulated uid in the Web UI and sees its decision and 
   await row.click();
 
   await page.getByRole('tab', { name: 'User Metadata' }).click();
-  const text = await eventually(() => textOfAllFrames(page), (t) => t.includes('Decision: APPROVE') && t.includes('Begini journey'), 30_000);
+  const text = await eventually(
+    () => textOfAllFrames(page),
+    (t) => t.includes('Decision: APPROVE') && t.includes('Begini journey'),
+    30_000,
+  );
   expect(text).toContain('Decision: APPROVE (low_risk_band)');
   expect(text).toContain('Begini journey (test)');
   expect(text).toContain('Stage: decided');
@@ -95,7 +116,11 @@ test('an operator finds a simulated uid in the Web UI and sees its decision and 
   await page.screenshot({ path: resolve(SCREENSHOTS, 'journey-user-metadata.png') });
 
   await page.getByRole('tab', { name: 'Search Attributes' }).click();
-  const attributes = await eventually(() => page.locator('main').innerText(), (t) => t.includes('BeginiDecision'), 15_000);
+  const attributes = await eventually(
+    () => page.locator('main').innerText(),
+    (t) => t.includes('BeginiDecision'),
+    15_000,
+  );
   expect(attributes).toContain('"BeginiDecision": "APPROVE"');
   expect(attributes).toContain('"BeginiStage": "decided"');
   await page.screenshot({ path: resolve(SCREENSHOTS, 'journey-search-attributes.png') });

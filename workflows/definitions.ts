@@ -98,7 +98,6 @@ export interface ReviewState {
 
 export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
 
-
 export interface HandoffState {
   status: HandoffStatus;
   failedRounds: number;

@@ -185,7 +185,9 @@ async function unlessHistoryGrowsLong<T>(work: () => Promise<T>): Promise<T | ty
   if (!patched('handoff-yields-to-long-history')) return work();
   const scope = new CancellationScope();
   try {
-    return await scope.run(() => Promise.race([work(), condition(historyIsLong).then((): typeof INTERRUPTED => INTERRUPTED)]));
+    return await scope.run(() =>
+      Promise.race([work(), condition(historyIsLong).then((): typeof INTERRUPTED => INTERRUPTED)]),
+    );
   } finally {
     scope.cancel();
   }
@@ -198,23 +200,29 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
   publish();
   for (;;) {
     try {
-      const result = await unlessHistoryGrowsLong(() => handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
-        {
-          kind: 'decision',
-          uid,
-          idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
-          payload: {
-            decision,
-            scores: journey.scores,
-            trigger: journey.trigger,
-            integrationId: journey.integrationId,
-            environment: journey.environment,
+      const result = await unlessHistoryGrowsLong(() =>
+        handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
+          {
+            kind: 'decision',
+            uid,
+            idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
+            payload: {
+              decision,
+              scores: journey.scores,
+              trigger: journey.trigger,
+              integrationId: journey.integrationId,
+              environment: journey.environment,
+            },
           },
-        },
-      ]));
+        ]),
+      );
       if (result === INTERRUPTED) return;
       journey.decisionsDelivered++;
-      journey.handoff = { status: result.delivered ? 'delivered' : 'not_configured', failedRounds: journey.handoff.failedRounds, lastError: null };
+      journey.handoff = {
+        status: result.delivered ? 'delivered' : 'not_configured',
+        failedRounds: journey.handoff.failedRounds,
+        lastError: null,
+      };
       removeFlag(journey, 'handoff_failing');
       journey.settleUntil = new Date(Date.now() + journey.settings.settleMs).toISOString();
       journey.phase = 'settled';
@@ -223,9 +231,16 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
       const cause = err instanceof ActivityFailure ? err.cause : err;
       const message = cause instanceof Error ? cause.message : String(cause);
       if (cause instanceof ApplicationFailure && cause.type === HANDOFF_REJECTED) {
+        // The LOS answered this decision for good; the reviewer's next one is a new call, with a new key.
+        journey.decisionsDelivered++;
         journey.handoff = { ...journey.handoff, status: 'rejected', lastError: message };
         addFlag(journey, 'handoff_rejected');
-        journey.review = { reason: 'handoff_rejected', since: new Date().toISOString(), deadline: null, fallback: null };
+        journey.review = {
+          reason: 'handoff_rejected',
+          since: new Date().toISOString(),
+          deadline: null,
+          fallback: null,
+        };
         journey.phase = 'in_review';
         return;
       }
@@ -275,4 +290,3 @@ function handoffFor(journey: JourneyState) {
   });
   return { uid: journey.uid, handOff, retryPause: maximumInterval };
 }
-

@@ -49,7 +49,7 @@ export interface JourneyState {
   malformedScore: boolean;
   trigger: DecisionTrigger | null;
   decision: Decision | null;
-  /** How many decisions were handed off; part of each hand-off's idempotency key. */
+  /** How many decisions the LOS has answered for good (accepted or refused); part of each hand-off's idempotency key. */
   decisionsDelivered: number;
   /**
    * Prefixes every hand-off's idempotency source, so journeys of two deployments with the same uid
@@ -176,9 +176,15 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
  */
 function quarantineReason(state: JourneyState, delivery: BeginiDelivery, now: Date): EventRecord['quarantined'] | null {
   const otherUid = delivery.uid !== undefined && delivery.uid !== state.uid;
-  if (otherUid || delivery.integrationId !== state.integrationId || delivery.environment !== state.environment) return 'foreign';
+  if (otherUid || delivery.integrationId !== state.integrationId || delivery.environment !== state.environment)
+    return 'foreign';
   const maxAge = state.settings.maxEventAgeMs;
-  if (maxAge !== undefined && typeof delivery.eventTime === 'number' && now.getTime() - delivery.eventTime * 1000 > maxAge) return 'too_old';
+  if (
+    maxAge !== undefined &&
+    typeof delivery.eventTime === 'number' &&
+    now.getTime() - delivery.eventTime * 1000 > maxAge
+  )
+    return 'too_old';
   return null;
 }
 
@@ -308,12 +314,17 @@ export function viewOf(state: JourneyState): JourneyView {
   };
 }
 
-export type ReviewCheck = { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
+export type ReviewCheck =
+  { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
 
 export function checkReview(state: JourneyState, request: unknown): ReviewCheck {
   const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
   if (state.phase !== 'in_review') {
-    return { ok: false, type: REVIEW_REJECTIONS.notInReview, reason: `journey is not awaiting review (stage ${stageOf(state)})` };
+    return {
+      ok: false,
+      type: REVIEW_REJECTIONS.notInReview,
+      reason: `journey is not awaiting review (stage ${stageOf(state)})`,
+    };
   }
   if (!request || typeof request !== 'object') return invalid('review must be an object');
   const { outcome, reviewer, note } = request as Record<string, unknown>;
@@ -321,7 +332,8 @@ export function checkReview(state: JourneyState, request: unknown): ReviewCheck 
   if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
     return invalid('reviewer must be a non-empty string of at most 200 characters');
   }
-  if (note !== undefined && (typeof note !== 'string' || note.length > 2000)) return invalid('note must be a string of at most 2000 characters');
+  if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
+    return invalid('note must be a string of at most 2000 characters');
   return { ok: true };
 }
 

@@ -40,7 +40,10 @@ export function publisher(journey: JourneyState): () => void {
       { key: sa.scoreConfidence, value: keyword(primary?.scoreConfidence) },
       { key: sa.platform, value: keyword(primary?.platform) },
       { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },
-      { key: sa.reviewSince, value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null },
+      {
+        key: sa.reviewSince,
+        value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null,
+      },
     ] as SearchAttributeUpdatePair[];
     const attributes = JSON.stringify(pairs.map((p) => p.value));
     if (attributes !== lastAttributes) {
@@ -59,18 +62,26 @@ function describe(journey: JourneyState): string {
   const lines = [`**Stage:** ${stageOf(journey)}`];
   const { decision } = journey;
   if (decision) {
-    lines.push(`**Decision:** ${decision.outcome} (${decision.reasons.join(', ')}) · policy ${decision.policyVersion} · by ${decision.decidedBy}`);
+    lines.push(
+      `**Decision:** ${decision.outcome} (${decision.reasons.join(', ')}) · policy ${decision.policyVersion} · by ${decision.decidedBy}`,
+    );
   }
   const scores = Object.values(journey.scores).map(
     (s) => `${s.kind} ${s.score} band ${s.riskBand}${s.scoreConfidence ? ` confidence ${s.scoreConfidence}` : ''}`,
   );
   if (scores.length) lines.push(`**Scores:** ${scores.join('; ')}`);
   if (journey.phase === 'in_review' && journey.review) {
-    lines.push(`**Review:** ${journey.review.reason} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`);
+    lines.push(
+      `**Review:** ${journey.review.reason} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`,
+    );
   }
-  lines.push(`**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${journey.handoff.lastError})` : ''}`);
+  lines.push(
+    `**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${journey.handoff.lastError})` : ''}`,
+  );
   const quarantined = journey.counts.quarantined ? `, ${journey.counts.quarantined} quarantined` : '';
-  lines.push(`**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late${quarantined})`);
+  lines.push(
+    `**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late${quarantined})`,
+  );
   if (journey.flags.length) lines.push(`**Flags:** ${journey.flags.join(', ')}`);
   return lines.join('\n\n');
 }

@@ -25,7 +25,7 @@ const MAX_TIMESTAMPS = 16;
 
 // Control characters would corrupt workflow IDs, logs and the Web UI.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * An identifier that reaches Temporal: bounded, printable, and well-formed Unicode (a lone
@@ -110,7 +110,11 @@ export interface ParsedEvent {
   eventTime: number | null;
 }
 
-export type ParseFailure = { ok: false; reason: 'invalid_json' | 'invalid_envelope' | 'nesting_too_deep'; message: string };
+export type ParseFailure = {
+  ok: false;
+  reason: 'invalid_json' | 'invalid_envelope' | 'nesting_too_deep';
+  message: string;
+};
 export type ParseSuccess = { ok: true; uid: string; integrationId: string; event: ParsedEvent };
 
 /** Reads just enough of an unverified body to pick the keys that must verify it. */
@@ -222,7 +226,13 @@ function eventTimestamps(details: Record<string, unknown>): Record<string, numbe
   for (const key of Object.keys(details).sort()) {
     if (Object.keys(timestamps).length >= MAX_TIMESTAMPS) break;
     const value = details[key];
-    if (key.endsWith('_at') && key.length <= MAX_LABEL_LENGTH && typeof value === 'number' && Number.isSafeInteger(value)) timestamps[key] = value;
+    if (
+      key.endsWith('_at') &&
+      key.length <= MAX_LABEL_LENGTH &&
+      typeof value === 'number' &&
+      Number.isSafeInteger(value)
+    )
+      timestamps[key] = value;
   }
   return timestamps;
 }
@@ -234,7 +244,8 @@ function nestedDeeperThan(root: object, limit: number): boolean {
     const [value, depth] = stack.pop()!;
     if (depth > limit) return true;
     if (value !== null && typeof value === 'object') {
-      for (const child of Object.values(value)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      for (const child of Object.values(value))
+        if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }
   }
   return false;

@@ -10,7 +10,8 @@ export interface SigningKey {
   secret: string;
 }
 
-export type SignatureFailure = 'missing_signature' | 'malformed_signature' | 'signature_mismatch' | 'unknown_integration';
+export type SignatureFailure =
+  'missing_signature' | 'malformed_signature' | 'signature_mismatch' | 'unknown_integration';
 
 export type SignatureVerdict = { ok: true; keyId: string } | { ok: false; reason: SignatureFailure };
 

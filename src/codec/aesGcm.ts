@@ -104,13 +104,17 @@ export class AesGcmCodec implements PayloadCodec {
       const idBytes = payload.metadata?.[KEY_ID_METADATA];
       const id = idBytes ? fromUtf8.decode(idBytes) : '';
       const key = this.byId.get(id);
-      if (!key) throw new PayloadDecryptionError('unknown_key', `payload encrypted with key "${id}", which is not configured`);
+      if (!key)
+        throw new PayloadDecryptionError('unknown_key', `payload encrypted with key "${id}", which is not configured`);
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       try {
         const decipher = createDecipheriv(CIPHER, key, sealed.subarray(0, IV_BYTES));
         decipher.setAAD(additionalData(id));
         decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+        const plain = Buffer.concat([
+          decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
         return temporal.api.common.v1.Payload.decode(plain);
       } catch {
         throw new PayloadDecryptionError('tampered', 'payload failed authentication');
@@ -120,7 +124,9 @@ export class AesGcmCodec implements PayloadCodec {
 
   private plaintextRefusal(): string {
     // The payload's own metadata is not echoed: it is whatever the sender chose to write.
-    const ended = Number.isFinite(this.plaintextUntil) ? ` (the allowance ended at ${new Date(this.plaintextUntil).toISOString()})` : '';
+    const ended = Number.isFinite(this.plaintextUntil)
+      ? ` (the allowance ended at ${new Date(this.plaintextUntil).toISOString()})`
+      : '';
     return `payload is not encrypted: plaintext payloads are refused${ended}; to read histories written before encryption was on, set ${ACCEPT_PLAINTEXT_SETTING} to a date for a bounded migration window`;
   }
 }

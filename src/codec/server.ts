@@ -13,13 +13,17 @@ import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { listenOrExplain } from '../failures';
 import type { Logger } from '../logger';
 import { PayloadDecryptionError } from './aesGcm';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const body = z.object({
   // protojson (the Go clients) omits an empty list entirely.
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(1_000).default([]),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+    .max(1_000)
+    .default([]),
 });
 
 export interface CodecServerOptions {
@@ -38,7 +42,8 @@ export function createCodecApp({ codec, token, corsOrigins, logger }: CodecServe
   app.disable('x-powered-by');
   app.set('etag', false);
   const expected = digest(token);
-  const allowed = (presented: string | undefined) => presented !== undefined && timingSafeEqual(digest(presented), expected);
+  const allowed = (presented: string | undefined) =>
+    presented !== undefined && timingSafeEqual(digest(presented), expected);
 
   app.use((req, res, next) => {
     const origin = req.headers.origin;
@@ -60,12 +65,16 @@ export function createCodecApp({ codec, token, corsOrigins, logger }: CodecServe
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = typeof req.params.token === 'string' ? req.params.token : bearer;
     if (!allowed(token)) {
-      res.status(401).json({ detail: 'Unauthorized', reason: 'unauthorized', message: 'a valid codec token is required' });
+      res
+        .status(401)
+        .json({ detail: 'Unauthorized', reason: 'unauthorized', message: 'a valid codec token is required' });
       return;
     }
     const parsed = body.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ detail: 'Bad Request', reason: 'invalid_payloads', message: parsed.error.issues[0]!.message });
+      res
+        .status(400)
+        .json({ detail: 'Bad Request', reason: 'invalid_payloads', message: parsed.error.issues[0]!.message });
       return;
     }
     try {
@@ -96,18 +105,21 @@ export function createCodecApp({ codec, token, corsOrigins, logger }: CodecServe
   const errors: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status < 500 ? err.status : 500;
     if (status === 500) logger.error({ err: { name: err?.name, message: err?.message } }, 'codec endpoint error');
-    res.status(status).json({ detail: status === 500 ? 'Internal Server Error' : 'Bad Request', reason: status === 500 ? 'internal_error' : 'invalid_request', message: 'the payloads could not be processed' });
+    res.status(status).json({
+      detail: status === 500 ? 'Internal Server Error' : 'Bad Request',
+      reason: status === 500 ? 'internal_error' : 'invalid_request',
+      message: 'the payloads could not be processed',
+    });
   };
   app.use(errors);
   return app;
 }
 
-export async function startCodecServer(options: CodecServerOptions & { host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startCodecServer(
+  options: CodecServerOptions & { host: string; port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(createCodecApp(options));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
+  await listenOrExplain(server, options.port, options.host, 'CODEC_PORT');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
@@ -132,7 +144,9 @@ function fromJson(p: { metadata?: Record<string, string>; data?: string }): Payl
 
 function toJson(p: Payload): { metadata: Record<string, string>; data: string } {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }

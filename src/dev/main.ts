@@ -6,21 +6,26 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
 import { startCodecServer } from '../codec/server';
-import { allDeployments, ConfigError, loadCodecServerConfig, loadReceiverConfig, loadWorkerConfig } from '../config';
+import {
+  allDeployments,
+  loadCodecServerConfig,
+  loadReceiverConfig,
+  loadSetupConfig,
+  loadWorkerConfig,
+} from '../config';
 import { createLogger } from '../logger';
 import { WEBHOOK_PATH } from '../receiver/app';
 import { startReceiver } from '../receiver/server';
-import { temporalSettings } from '../temporal/connection';
+import { runMain } from '../startup';
+import { connectClient, temporalSettings } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { ensureNamespace, registerSearchAttributes, setRetention } from '../temporal/namespace';
 import { createJourneyWorker, installRuntime } from '../worker/worker';
 import { curlCommand, generateDevKey, sampleScoreDelivery } from './sample';
 
 const DATA_DIR = resolve(__dirname, '..', '..', '.data');
-const RETENTION_DAYS = 30;
 
 async function main(): Promise<void> {
   const logger = createLogger('dev');
@@ -31,11 +36,22 @@ async function main(): Promise<void> {
     console.log(`\nNo BEGINI_API_KEY set: using a local dev key kept in .data/dev-api-key\n  ${env.BEGINI_API_KEY}\n`);
   }
   env.PAYLOAD_CODEC_KEYS ??= devSecret('dev-codec-keys', generateCodecKeySpec);
+  // Every setting is checked before anything starts.
   const workerConfig = loadWorkerConfig(env);
+  const receiverConfig = loadReceiverConfig(env);
+  const { retentionDays } = loadSetupConfig(env);
   installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
   const codecToken = env.CODEC_AUTH_TOKEN ?? devSecret('dev-codec-token', () => randomBytes(24).toString('hex'));
-  const codecConfig = loadCodecServerConfig({ ...env, CODEC_AUTH_TOKEN: codecToken, CODEC_CORS_ORIGINS: 'http://127.0.0.1:8233,http://localhost:8233' });
-  const codecServer = await startCodecServer({ ...codecConfig, codec: new AesGcmCodec(codecConfig.codecKeys, { acceptPlaintext: true }), logger: createLogger('codec') });
+  const codecConfig = loadCodecServerConfig({
+    ...env,
+    CODEC_AUTH_TOKEN: codecToken,
+    CODEC_CORS_ORIGINS: 'http://127.0.0.1:8233,http://localhost:8233',
+  });
+  const codecServer = await startCodecServer({
+    ...codecConfig,
+    codec: new AesGcmCodec(codecConfig.codecKeys, { acceptPlaintext: true }),
+    logger: createLogger('codec'),
+  });
   // The UI cannot send headers to a codec endpoint, so it gets the token in the path.
   const uiCodecEndpoint = `${codecServer.url}/codec/${codecToken}`;
 
@@ -52,20 +68,25 @@ async function main(): Promise<void> {
   }
   const temporal = temporalSettings(env);
 
-  const receiverConfig = loadReceiverConfig(env);
   // Each deployment's journeys live in its own namespace, with a worker polling it.
   const namespaces = [...new Set([temporal.namespace, ...allDeployments(receiverConfig).map((d) => d.namespace)])];
-  const connection = await Connection.connect(temporal.connectionOptions);
+  const connection = await connectClient(temporal, 5_000);
   for (const namespace of namespaces) {
-    await ensureNamespace(connection, namespace, RETENTION_DAYS);
+    await ensureNamespace(connection, namespace, retentionDays);
     // The dev server ignores --search-attribute once its database exists, so register every start.
     await registerSearchAttributes(connection, namespace);
-    await setRetention(connection, namespace, RETENTION_DAYS);
+    await setRetention(connection, namespace, retentionDays);
   }
   await connection.close();
 
   const workers = await Promise.all(
-    namespaces.map((namespace) => createJourneyWorker({ config: workerConfig, temporal: { ...temporal, namespace }, logger: createLogger('worker') })),
+    namespaces.map((namespace) =>
+      createJourneyWorker({
+        config: workerConfig,
+        temporal: { ...temporal, namespace },
+        logger: createLogger('worker'),
+      }),
+    ),
   );
   const workerRuns = Promise.all(workers.map(({ worker }) => worker.run()));
   const receiver = await startReceiver(receiverConfig, createLogger('receiver'), temporal);
@@ -82,7 +103,7 @@ async function main(): Promise<void> {
       `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz`,
       `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorApiToken ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
       `  Worker      http://${workerConfig.metricsAddress}/metrics`,
-      `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${RETENTION_DAYS}d)`,
+      `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${retentionDays}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
       `  Codec       ${codecServer.url}/codec (payloads in Temporal are AES-256-GCM encrypted; token in .data/dev-codec-token)`,
       '',
@@ -125,8 +146,4 @@ function devSecret(name: string, generate: () => string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
-  else console.error(err);
-  process.exit(1);
-});
+runMain('npm run dev', main);

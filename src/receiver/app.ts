@@ -1,15 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isGrpcServiceError, ServiceError, type Client, type Connection } from '@temporalio/client';
 import getRawBody from 'raw-body';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature, type SigningKey } from '../begini/verifier';
 import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { deliver } from './deliver';
 import { journeysApi } from './journeysApi';
+import { openApiDocument } from './openapi';
 import type { ReceiverMetrics } from './metrics';
-import { Rejection } from './rejection';
+import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
@@ -30,7 +37,6 @@ const SIGNATURE_MESSAGES = {
   malformed_signature: 'X-Signature must be 128 hex characters (HMAC-SHA512)',
   signature_mismatch: 'X-Signature does not match the body under any key configured for its integration',
 } as const;
-
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -54,10 +60,13 @@ export function createReceiverApp(deps: ReceiverDeps) {
   let inFlight = 0;
   // Verified against when the integration is unknown: as many keys as the largest deployment has,
   // so that case costs the same time as a mismatch.
-  const decoyKeys: SigningKey[] = Array.from({ length: Math.max(...allDeployments(config).map((d) => d.keys.length)) }, (_, i) => ({
-    id: `decoy-${i}`,
-    secret: randomBytes(32).toString('hex'),
-  }));
+  const decoyKeys: SigningKey[] = Array.from(
+    { length: Math.max(...allDeployments(config).map((d) => d.keys.length)) },
+    (_, i) => ({
+      id: `decoy-${i}`,
+      secret: randomBytes(32).toString('hex'),
+    }),
+  );
 
   app.use(accessLog(logger, metrics));
 
@@ -82,9 +91,17 @@ export function createReceiverApp(deps: ReceiverDeps) {
   app.all(
     WEBHOOK_PATH,
     (req, _res, next) => {
-      if (req.method !== 'POST') return next(new Rejection(405, 'method_not_allowed', 'use POST', 'Method Not Allowed', { allow: 'POST' }));
+      if (req.method !== 'POST')
+        return next(new Rejection(405, 'method_not_allowed', 'use POST', 'Method Not Allowed', { allow: 'POST' }));
       if (!req.is('application/json')) {
-        return next(new Rejection(415, 'unsupported_media_type', 'Content-Type must be application/json', 'Unsupported Media Type'));
+        return next(
+          new Rejection(
+            415,
+            'unsupported_media_type',
+            'Content-Type must be application/json',
+            'Unsupported Media Type',
+          ),
+        );
       }
       next();
     },
@@ -93,7 +110,12 @@ export function createReceiverApp(deps: ReceiverDeps) {
         // The HMAC must see the bytes exactly as sent, so nothing is inflated.
         const encoding = req.headers['content-encoding'];
         if (encoding && encoding !== 'identity') {
-          throw new Rejection(415, 'unsupported_encoding', 'Content-Encoding is not supported; send the body as is', 'Unsupported Media Type');
+          throw new Rejection(
+            415,
+            'unsupported_encoding',
+            'Content-Encoding is not supported; send the body as is',
+            'Unsupported Media Type',
+          );
         }
         // raw-body stops reading the moment the limit is passed (or at once, if Content-Length says so).
         const rawBody = await getRawBody(req, { limit: config.maxBodyBytes, length: req.headers['content-length'] });
@@ -104,7 +126,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
     },
   );
   app.use(notFound);
-  app.use(rejectionHandler(logger));
+  app.use(rejectionHandler(logger, 'webhook'));
 
   async function handleDelivery(rawBody: Buffer, req: Request, res: Response): Promise<void> {
     const receivedAt = new Date();
@@ -128,7 +150,8 @@ export function createReceiverApp(deps: ReceiverDeps) {
     // The decoy cannot verify, so a verified delivery always has its deployment.
     const target = deployment!;
 
-    if (text === undefined || json === undefined) throw new Rejection(400, 'invalid_json', 'body must be UTF-8 JSON', 'Bad Request');
+    if (text === undefined || json === undefined)
+      throw new Rejection(400, 'invalid_json', 'body must be UTF-8 JSON', 'Bad Request');
     const parsed = parseDelivery(json);
     if (!parsed.ok) throw new Rejection(400, parsed.reason, parsed.message, 'Bad Request');
     res.locals.uidRef = uidRef(parsed.uid);
@@ -136,7 +159,9 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.locals.eventType = parsed.event.type;
 
     if (inFlight >= config.maxInFlight) {
-      throw new Rejection(503, 'overloaded', 'too many deliveries in flight; retry shortly', 'Service Unavailable', { 'retry-after': '1' });
+      throw new Rejection(503, 'overloaded', 'too many deliveries in flight; retry shortly', 'Service Unavailable', {
+        'retry-after': '1',
+      });
     }
     inFlight++;
     metrics.inFlight.set(inFlight);
@@ -145,22 +170,42 @@ export function createReceiverApp(deps: ReceiverDeps) {
       landed = await withTimeout(
         connection.withDeadline(Date.now() + config.ackTimeoutMs, () =>
           deliver(
-            { client: clients.get(target.namespace)!, taskQueue: config.taskQueue, workflowIdPrefix: config.workflowIdPrefix },
-            { uid: parsed.uid, integrationId: parsed.integrationId, deployment: target, keyId: verdict.keyId, event: parsed.event, rawBody, receivedAt },
+            {
+              client: clients.get(target.namespace)!,
+              taskQueue: config.taskQueue,
+              workflowIdPrefix: config.workflowIdPrefix,
+            },
+            {
+              uid: parsed.uid,
+              integrationId: parsed.integrationId,
+              deployment: target,
+              keyId: verdict.keyId,
+              event: parsed.event,
+              rawBody,
+              receivedAt,
+            },
           ),
         ),
         config.ackTimeoutMs,
       );
     } catch (err) {
       // The call may still have landed; the journey's dedupe absorbs the retry this invites.
-      logger.warn({ reqId: res.locals.reqId, err: { name: (err as Error).name, message: (err as Error).message } }, 'Temporal did not accept the delivery');
+      logger.warn(
+        { reqId: res.locals.reqId, err: { name: (err as Error).name, message: (err as Error).message } },
+        'Temporal did not accept the delivery',
+      );
       throw temporalRejection(err);
     } finally {
       inFlight--;
       metrics.inFlight.set(inFlight);
     }
     if (landed === 'too_old') {
-      throw new Rejection(422, 'event_too_old', 'the event is older than this deployment accepts and its journey is closed', 'Unprocessable Content');
+      throw new Rejection(
+        422,
+        'event_too_old',
+        'the event is older than this deployment accepts and its journey is closed',
+        'Unprocessable Content',
+      );
     }
     metrics.deliveriesByKey.inc({ key_id: verdict.keyId, environment: target.environment });
     res.locals.reason = landed === 'journey' ? 'accepted' : 'accepted_after_close';
@@ -185,12 +230,16 @@ export function createInternalApp(deps: ReceiverDeps) {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
   // Off unless a token is configured: never open by default.
   if (config.operatorApiToken) {
     app.use(journeysApi({ config, clients, token: config.operatorApiToken, logger }));
   }
   app.use(notFound);
-  app.use(rejectionHandler(logger));
+  app.use(rejectionHandler(logger, 'problem'));
   return app;
 }
 
@@ -238,10 +287,11 @@ const notFound: RequestHandler = (_req, _res, next) => {
 };
 
 /**
- * Every rejection as JSON with a reason. A client error the framework raised (bad percent-encoding,
+ * Every rejection as JSON with a reason: the webhook's own shape on the public listener, RFC 9457
+ * problem details on the internal one. A client error the framework raised (bad percent-encoding,
  * a body that is not JSON) is a 4xx; only a fault of ours is a 5xx, and it never blames Temporal.
  */
-function rejectionHandler(logger: Logger): ErrorRequestHandler {
+function rejectionHandler(logger: Logger, style: 'webhook' | 'problem'): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let rejection = err instanceof Rejection ? err : frameworkRejection(err);
     if (!rejection) {
@@ -254,7 +304,9 @@ function rejectionHandler(logger: Logger): ErrorRequestHandler {
       res.set('connection', 'close');
       res.once('finish', () => req.destroy());
     }
-    res.set(rejection.headers).status(rejection.status).json({ detail: rejection.detail, reason: rejection.reason, message: rejection.message });
+    res.set(rejection.headers).status(rejection.status);
+    if (style === 'webhook') res.json(webhookBody(rejection));
+    else res.type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem(rejection)));
   };
 }
 
@@ -269,8 +321,10 @@ function frameworkRejection(err: unknown): Rejection | undefined {
     case 'entity.parse.failed':
       return new Rejection(400, 'invalid_json', 'body must be JSON', 'Bad Request');
   }
-  if (err instanceof URIError) return new Rejection(400, 'bad_request', 'the path is not valid percent-encoding', 'Bad Request');
-  if (typeof status === 'number' && status >= 400 && status < 500) return new Rejection(status, 'bad_request', 'the request is malformed', 'Bad Request');
+  if (err instanceof URIError)
+    return new Rejection(400, 'bad_request', 'the path is not valid percent-encoding', 'Bad Request');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new Rejection(status, 'bad_request', 'the request is malformed', 'Bad Request');
   return undefined;
 }
 
@@ -281,18 +335,38 @@ const GRPC_INVALID_ARGUMENT = 3;
  * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
  */
 export function temporalRejection(err: unknown): Rejection {
-  const grpc = isGrpcServiceError(err) ? err : err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : undefined;
+  const grpc = isGrpcServiceError(err)
+    ? err
+    : err instanceof ServiceError && isGrpcServiceError(err.cause)
+      ? err.cause
+      : undefined;
   if (grpc?.code === GRPC_INVALID_ARGUMENT) {
-    return new Rejection(400, 'rejected_by_temporal', 'Temporal refuses this event as it is; it cannot be accepted', 'Bad Request');
+    return new Rejection(
+      400,
+      'rejected_by_temporal',
+      'Temporal refuses this event as it is; it cannot be accepted',
+      'Bad Request',
+    );
   }
   // A programming error of ours is not an outage; anything else from the client may clear.
-  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) {
+  if (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError
+  ) {
     return new Rejection(500, 'internal_error', 'the event could not be handled', 'Internal Server Error');
   }
   const timedOut = err instanceof TimeoutError || /deadline/i.test((err as Error).message);
-  return new Rejection(503, timedOut ? 'temporal_timeout' : 'temporal_unavailable', 'the event was not durably accepted; retry later', 'Service Unavailable', {
-    'retry-after': '5',
-  });
+  return new Rejection(
+    503,
+    timedOut ? 'temporal_timeout' : 'temporal_unavailable',
+    'the event was not durably accepted; retry later',
+    'Service Unavailable',
+    {
+      'retry-after': '5',
+    },
+  );
 }
 
 class TimeoutError extends Error {

@@ -58,7 +58,11 @@ export function toDelivery(v: Verified): BeginiDelivery {
     receivedAt: v.receivedAt.toISOString(),
     fingerprint,
     // Hashed so that a key of any size costs the journey's dedupe memory the same.
-    semanticKey: sha256(stamps.length ? `${v.event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}` : `${v.event.type}|sha256=${fingerprint}`),
+    semanticKey: sha256(
+      stamps.length
+        ? `${v.event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}`
+        : `${v.event.type}|sha256=${fingerprint}`,
+    ),
     eventTime: v.event.eventTime,
   };
 }
@@ -77,7 +81,11 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
   const workflowId = `${target.workflowIdPrefix}${v.uid}`;
   const delivery = toDelivery(v);
   const maxAge = v.deployment.journey.maxEventAgeMs;
-  if (maxAge !== undefined && delivery.eventTime != null && v.receivedAt.getTime() - delivery.eventTime * 1000 > maxAge) {
+  if (
+    maxAge !== undefined &&
+    delivery.eventTime != null &&
+    v.receivedAt.getTime() - delivery.eventTime * 1000 > maxAge
+  ) {
     try {
       await target.client.workflow.getHandle(workflowId).signal(beginiEventSignal, delivery);
       return 'journey';

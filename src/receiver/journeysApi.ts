@@ -15,16 +15,26 @@ import { z } from 'zod';
 import { envelopeSchema } from '../begini/events';
 import { allDeployments, type ReceiverConfig } from '../config';
 import type { Logger } from '../logger';
-import { journeyQuery, REVIEW_REJECTIONS, reviewUpdate, searchAttributes, STAGES, WORKFLOW_TYPES } from '../../workflows/definitions';
+import {
+  journeyQuery,
+  REVIEW_REJECTIONS,
+  reviewUpdate,
+  searchAttributes,
+  STAGES,
+  WORKFLOW_TYPES,
+} from '../../workflows/definitions';
 import { Rejection } from './rejection';
 
 // A visibility query takes years 1000–9999 at most; anything else would fail inside Temporal.
 const since = z.iso
   .datetime({ offset: true })
   .transform((value) => new Date(value))
-  .refine((date) => date.getUTCFullYear() >= 2000 && date.getUTCFullYear() <= 9999, 'must be between the years 2000 and 9999');
+  .refine(
+    (date) => date.getUTCFullYear() >= 2000 && date.getUTCFullYear() <= 9999,
+    'must be between the years 2000 and 9999',
+  );
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   stage: z.enum(STAGES).optional(),
   decision: z.enum(['APPROVE', 'DECLINE', 'REFER']).optional(),
   since: since.optional(),
@@ -32,7 +42,7 @@ const listQuery = z.strictObject({
   integration: z.string().max(128).optional(),
 });
 
-const reviewBody = z.strictObject({
+export const reviewBody = z.strictObject({
   outcome: z.enum(['APPROVE', 'DECLINE']),
   reviewer: z.string().trim().min(1).max(200),
   note: z.string().max(2000).optional(),
@@ -54,10 +64,20 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
   /** The client of the namespace whose journeys the request is about. */
   function clientFor(req: Request): Client {
     const integration = typeof req.query.integration === 'string' ? req.query.integration : undefined;
-    const deployment = integration === undefined ? (deployments.length === 1 ? deployments[0] : undefined) : deployments.find((d) => d.integrationId === integration);
+    const deployment =
+      integration === undefined
+        ? deployments.length === 1
+          ? deployments[0]
+          : undefined
+        : deployments.find((d) => d.integrationId === integration);
     if (!deployment) {
       throw integration === undefined
-        ? new Rejection(400, 'integration_required', 'several deployments are configured: add ?integration=<integrationId>', 'Bad Request')
+        ? new Rejection(
+            400,
+            'integration_required',
+            'several deployments are configured: add ?integration=<integrationId>',
+            'Bad Request',
+          )
         : new Rejection(404, 'unknown_integration', 'no deployment with that integration id', 'Not Found');
     }
     return clients.get(deployment.namespace)!;
@@ -72,12 +92,29 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
   router.use('/journeys', (req: Request, res: Response, next: NextFunction) => {
     res.on('finish', () => {
       // The path holds a uid: log the route's shape only.
-      logger.info({ reqId: res.locals.reqId, method: req.method, api: 'journeys', status: res.statusCode, reason: res.locals.reason ?? 'none' }, 'operator api');
+      logger.info(
+        {
+          reqId: res.locals.reqId,
+          method: req.method,
+          api: 'journeys',
+          status: res.statusCode,
+          reason: res.locals.reason ?? 'none',
+        },
+        'operator api',
+      );
     });
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     // Compared as digests, so neither the length nor the content of the token leaks through timing.
     if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      return next(new Rejection(401, 'unauthorized', 'a valid Authorization: Bearer <OPERATOR_API_TOKEN> is required', 'Unauthorized', { 'www-authenticate': 'Bearer' }));
+      return next(
+        new Rejection(
+          401,
+          'unauthorized',
+          'a valid Authorization: Bearer <OPERATOR_API_TOKEN> is required',
+          'Unauthorized',
+          { 'www-authenticate': 'Bearer' },
+        ),
+      );
     }
     next();
   });
@@ -122,7 +159,9 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
     const parsed = reviewBody.safeParse(req.body);
     if (!parsed.success) throw new Rejection(400, 'invalid_review', firstIssue(parsed.error), 'Bad Request');
     try {
-      const decision = await clientFor(req).workflow.getHandle(workflowId(uid)).executeUpdate(reviewUpdate, { args: [parsed.data] });
+      const decision = await clientFor(req)
+        .workflow.getHandle(workflowId(uid))
+        .executeUpdate(reviewUpdate, { args: [parsed.data] });
       res.json({ decision });
     } catch (err) {
       const missing = notFound(err);
@@ -140,7 +179,9 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
 }
 
 function notFound(err: unknown): Rejection | undefined {
-  return err instanceof WorkflowNotFoundError ? new Rejection(404, 'unknown_journey', 'no journey with that uid', 'Not Found') : undefined;
+  return err instanceof WorkflowNotFoundError
+    ? new Rejection(404, 'unknown_journey', 'no journey with that uid', 'Not Found')
+    : undefined;
 }
 
 function digest(value: string): Buffer {

@@ -1,11 +1,14 @@
 import { loadReceiverConfig } from '../config';
 import { createLogger } from '../logger';
-import { configOrExit } from '../startup';
+import { configOrExit, runMain } from '../startup';
 import { startReceiver } from './server';
 
 async function main(): Promise<void> {
   const logger = createLogger('receiver');
-  const receiver = await startReceiver(configOrExit(() => loadReceiverConfig(), logger), logger);
+  const receiver = await startReceiver(
+    configOrExit(() => loadReceiverConfig(), logger),
+    logger,
+  );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
@@ -14,7 +17,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'receiver crashed', err: (err as Error).message }));
-  process.exit(1);
-});
+runMain('receiver', main);

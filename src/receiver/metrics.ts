@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { searchAttributes as sa, type HandoffStatus, type Stage } from '../../workflows/definitions';
 import { cached } from './cached';
 
-const running = (attribute: string, value: Stage | HandoffStatus) => `${attribute} = '${value}' AND ExecutionStatus = 'Running'`;
+const running = (attribute: string, value: Stage | HandoffStatus) =>
+  `${attribute} = '${value}' AND ExecutionStatus = 'Running'`;
 
 /** Journeys that need a person, counted from Temporal visibility. */
 const ATTENTION_QUERIES = {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec } from '../codec/aesGcm';
 import { allDeployments, type ReceiverConfig } from '../config';
+import { listenOrExplain } from '../failures';
 import { keyUidRefs, type Logger } from '../logger';
 import { temporalSettings, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
@@ -31,27 +32,48 @@ export async function startReceiver(
   keyUidRefs(config.codecKeys);
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
   const connection = Connection.lazy({ ...temporal.connectionOptions, connectTimeout: config.ackTimeoutMs });
-  const codec = new AesGcmCodec(config.codecKeys, config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {});
+  const codec = new AesGcmCodec(
+    config.codecKeys,
+    config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
+  );
   const namespaces = [...new Set([temporal.namespace, ...allDeployments(config).map((d) => d.namespace)])];
-  const clients = new Map(namespaces.map((namespace) => [namespace, new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } })]));
+  const clients = new Map(
+    namespaces.map((namespace) => [
+      namespace,
+      new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } }),
+    ]),
+  );
   const countJourneys = async (namespace: string, query: string) =>
-    Number((await connection.withDeadline(Date.now() + 2_000, () => clients.get(namespace)!.workflow.count(query))).count);
+    Number(
+      (await connection.withDeadline(Date.now() + 2_000, () => clients.get(namespace)!.workflow.count(query))).count,
+    );
   const metrics = createReceiverMetrics({ count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs });
   const deps = { config, connection, clients, logger, metrics };
   const app = createReceiverApp(deps);
   // Slow or idle clients are cut off within about a second of their deadline, and their number is capped.
-  const serverOptions = { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(5_000, config.requestTimeoutMs), connectionsCheckingInterval: 500, keepAliveTimeout: 5_000 };
+  const serverOptions = {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(5_000, config.requestTimeoutMs),
+    connectionsCheckingInterval: 500,
+    keepAliveTimeout: 5_000,
+  };
   const server = config.tls
-    ? https.createServer({ ...serverOptions, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
+    ? https.createServer(
+        { ...serverOptions, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+        app,
+      )
     : http.createServer(serverOptions, app);
   server.maxConnections = config.maxConnections;
   const internal = http.createServer(serverOptions, createInternalApp(deps));
 
-  const port = await listen(server, config.port, config.host);
-  const internalPort = await listen(internal, config.internal.port, config.internal.host);
+  const port = await listen(server, config.port, config.host, 'PORT');
+  const internalPort = await listen(internal, config.internal.port, config.internal.host, 'INTERNAL_PORT');
   const url = `${config.tls ? 'https' : 'http'}://${shownHost(config.host)}:${port}`;
   const internalUrl = `http://${shownHost(config.internal.host)}:${internalPort}`;
-  logger.info({ url, internalUrl, temporal: temporal.address, namespaces, tls: Boolean(config.tls) }, 'receiver listening');
+  logger.info(
+    { url, internalUrl, temporal: temporal.address, namespaces, tls: Boolean(config.tls) },
+    'receiver listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -76,11 +98,13 @@ export async function startReceiver(
   };
 }
 
-async function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+async function listen(
+  server: http.Server | https.Server,
+  port: number,
+  host: string,
+  setting: string,
+): Promise<number> {
+  await listenOrExplain(server, port, host, setting);
   return (server.address() as AddressInfo).port;
 }
 

@@ -44,8 +44,6 @@ export function malformedSignatures(): string[] {
   return vectors.filter((v) => v.expect.reason === 'malformed_signature' && v.header).map((v) => v.header!);
 }
 
-
-
 function merge(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [key, value] of Object.entries(over)) {

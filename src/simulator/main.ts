@@ -46,7 +46,10 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const devKeyFile = resolve(__dirname, '..', '..', '.data', 'dev-api-key');
-  const key = values.key ?? process.env.BEGINI_API_KEY ?? (existsSync(devKeyFile) ? readFileSync(devKeyFile, 'utf8').trim() : undefined);
+  const key =
+    values.key ??
+    process.env.BEGINI_API_KEY ??
+    (existsSync(devKeyFile) ? readFileSync(devKeyFile, 'utf8').trim() : undefined);
   if (!key) {
     console.error('no key: pass --key, set BEGINI_API_KEY, or start `npm run dev` first (it writes .data/dev-api-key)');
     return 2;

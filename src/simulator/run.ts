@@ -56,12 +56,22 @@ export async function runScenario(name: string, options: RunOptions): Promise<Ru
     const now = Math.floor(Date.now() / 1000);
     for (const step of scenario.steps) {
       if (step.pauseMs) await new Promise((r) => setTimeout(r, step.pauseMs));
-      const raw = JSON.stringify(delivery(step.type, uid, { integrationId: options.integrationId ?? DEFAULT_INTEGRATION, now: now + (step.at ?? 0), details: step.details }));
+      const raw = JSON.stringify(
+        delivery(step.type, uid, {
+          integrationId: options.integrationId ?? DEFAULT_INTEGRATION,
+          now: now + (step.at ?? 0),
+          details: step.details,
+        }),
+      );
       const signing = step.signing ?? 'valid';
-      const results = await Promise.all(Array.from({ length: step.copies ?? 1 }, () => send(raw, signing, sendOptions)));
+      const results = await Promise.all(
+        Array.from({ length: step.copies ?? 1 }, () => send(raw, signing, sendOptions)),
+      );
       for (const result of results) {
         deliveries.push({ ...result, uid, type: step.type, signing });
-        print(`→ ${step.type.padEnd(28)} ${uid}  sig=${signing.padEnd(17)} ← ${result.status || 'no answer'} ${result.body.slice(0, 120)} (${result.ms} ms, attempt ${result.attempts})`);
+        print(
+          `→ ${step.type.padEnd(28)} ${uid}  sig=${signing.padEnd(17)} ← ${result.status || 'no answer'} ${result.body.slice(0, 120)} (${result.ms} ms, attempt ${result.attempts})`,
+        );
       }
     }
   };

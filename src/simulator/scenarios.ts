@@ -70,12 +70,23 @@ export const scenarios: Record<string, Scenario> = {
   },
   'late-rescore': {
     description: 'decided, then re-scored from the dashboard',
-    steps: [score(), score('psychometric_score.complete', { at: 3600, pauseMs: 2_000, details: { calculated: { score: 88, risk_band: 'E' } } })],
+    steps: [
+      score(),
+      score('psychometric_score.complete', {
+        at: 3600,
+        pauseMs: 2_000,
+        details: { calculated: { score: 88, risk_band: 'E' } },
+      }),
+    ],
     accepted: true,
   },
   'bad-signature': {
     description: 'a missing, a malformed and a wrongly keyed signature',
-    steps: [score('psychometric_score.complete', { signing: 'missing' }), score('psychometric_score.complete', { signing: 'malformed' }), score('psychometric_score.complete', { signing: 'other-key' })],
+    steps: [
+      score('psychometric_score.complete', { signing: 'missing' }),
+      score('psychometric_score.complete', { signing: 'malformed' }),
+      score('psychometric_score.complete', { signing: 'other-key' }),
+    ],
     accepted: false,
   },
   'wrong-environment-key': {

@@ -37,7 +37,12 @@ export async function send(raw: string, signing: Signing, options: SendOptions):
   while (attempts <= options.retries) {
     attempts++;
     try {
-      const response = await fetch(options.url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers,
+        body: raw,
+        signal: AbortSignal.timeout(10_000),
+      });
       last = { status: response.status, body: await response.text() };
     } catch (err) {
       last = { status: 0, body: (err as Error).message };
@@ -45,7 +50,9 @@ export async function send(raw: string, signing: Signing, options: SendOptions):
     statuses.push(last.status);
     if (last.status === 200) break;
     if (attempts <= options.retries) {
-      await new Promise((r) => setTimeout(r, Math.min(options.backoffMs * 2 ** (attempts - 1), options.maxBackoffMs ?? 5_000)));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(options.backoffMs * 2 ** (attempts - 1), options.maxBackoffMs ?? 5_000)),
+      );
     }
   }
   return { ...last, attempts, statuses, ms: Date.now() - started };

@@ -5,7 +5,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { EXIT, StartupError } from '../failures';
 
 export interface DevServerOptions {
   port: number;
@@ -28,15 +30,31 @@ export interface DevServer {
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 export function ensureTemporalCli(): string {
-  return execFileSync('bash', [resolve(PROJECT_ROOT, 'scripts/ensure-temporal')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  try {
+    return execFileSync('bash', [resolve(PROJECT_ROOT, 'scripts/ensure-temporal')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  } catch {
+    // scripts/ensure-temporal has said why, on stderr.
+    throw new StartupError(
+      EXIT.missingTool,
+      'no Temporal CLI (see the lines above): install Go, or the CLI, or set TEMPORAL_CLI_PATH',
+    );
+  }
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const cli = ensureTemporalCli();
   const ip = options.ip ?? '127.0.0.1';
+  for (const port of [options.port, options.uiPort]) {
+    if (port !== null && !(await portIsFree(port, ip))) {
+      throw new StartupError(
+        EXIT.portInUse,
+        `port ${port} on ${ip} is in use: stop what holds it (another Temporal dev server?), or set TEMPORAL_ADDRESS to use a server that is already running`,
+      );
+    }
+  }
+  const cli = ensureTemporalCli();
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn'];
   if (options.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
@@ -74,7 +92,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return server;
 }
 
-export async function waitUntilServing(address: string, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
+export async function waitUntilServing(
+  address: string,
+  timeoutMs: number,
+  gaveUp: () => boolean = () => false,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -93,4 +115,12 @@ export async function waitUntilServing(address: string, timeoutMs: number, gaveU
     }
   }
   throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+function portIsFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(port, host, () => probe.close(() => resolvePort(true)));
+  });
 }

@@ -9,7 +9,8 @@ import { searchAttributes } from '../../workflows/definitions';
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const wanted = Object.values(searchAttributes);
-  const listed = async () => (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const listed = async () =>
+    (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   const existing = await listed();
   const conflicting = wanted.filter((k) => k.name in existing && existing[k.name] !== indexedType(k.type));
   if (conflicting.length) {
@@ -42,7 +43,10 @@ export async function ensureNamespace(connection: Connection, namespace: string,
   } catch (err) {
     if ((err as { code?: number }).code !== GRPC_NOT_FOUND) throw err;
   }
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`) });
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`),
+  });
   // A new namespace reaches every frontend's cache within seconds; wait until it answers.
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
@@ -67,7 +71,10 @@ export async function setRetention(connection: Connection, namespace: string, da
 }
 
 function indexedType(type: string): temporal.api.enums.v1.IndexedValueType {
-  const value = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${type}` as keyof typeof temporal.api.enums.v1.IndexedValueType];
+  const value =
+    temporal.api.enums.v1.IndexedValueType[
+      `INDEXED_VALUE_TYPE_${type}` as keyof typeof temporal.api.enums.v1.IndexedValueType
+    ];
   if (value === undefined) throw new Error(`unknown search attribute type ${type}`);
   return value;
 }

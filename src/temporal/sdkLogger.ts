@@ -14,7 +14,17 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 const RANK: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 // Fields that can carry a uid (as or inside a workflow ID, or encoded in a task token) or payload data.
-const IDENTIFYING = ['workflowId', 'parentWorkflowId', 'rootWorkflowId', 'workflow_id', 'task_token', 'taskToken', 'args', 'result', 'payload'];
+const IDENTIFYING = [
+  'workflowId',
+  'parentWorkflowId',
+  'rootWorkflowId',
+  'workflow_id',
+  'task_token',
+  'taskToken',
+  'args',
+  'result',
+  'payload',
+];
 
 export function sdkLogger(logger: Logger, minimum: LogLevel = 'WARN'): SdkLogger {
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}) => {
@@ -24,7 +34,8 @@ export function sdkLogger(logger: Logger, minimum: LogLevel = 'WARN'): SdkLogger
       if (!(key in safe)) continue;
       const value = safe[key];
       delete safe[key];
-      if (/orkflow_?[Ii]d$/.test(key) && typeof value === 'string') safe[key.replace(/_?[Ii]d$/, 'Ref')] = uidRef(value);
+      if (/orkflow_?[Ii]d$/.test(key) && typeof value === 'string')
+        safe[key.replace(/_?[Ii]d$/, 'Ref')] = uidRef(value);
     }
     const failure = safe.failure as { message?: string; name?: string } | undefined;
     if (failure && typeof failure === 'object') safe.failure = { name: failure.name, message: failure.message };

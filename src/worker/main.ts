@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { loadPolicy } from '../../activities/policy';
+import { EXIT, StartupError } from '../failures';
 import { loadWorkerConfig } from '../config';
 import { createLogger } from '../logger';
-import { configOrExit } from '../startup';
+import { configOrExit, runMain } from '../startup';
+import { WORKFLOW_BUNDLE_PATH } from './bundle';
 import { temporalSettings } from '../temporal/connection';
 import { createJourneyWorker, installRuntime } from './worker';
 
@@ -11,13 +14,20 @@ async function main(): Promise<void> {
   // Checked before connecting: a bad policy stops the worker at once, with every problem listed.
   const policy = configOrExit(() => loadPolicy(config.policyFile), logger);
   installRuntime(logger, { metricsAddress: config.metricsAddress });
-  const { worker, connection } = await createJourneyWorker({ config, policy, temporal: temporalSettings(), logger });
+  // The bundle `npm run build` made: nothing is bundled at start.
+  if (!existsSync(WORKFLOW_BUNDLE_PATH))
+    throw new StartupError(EXIT.missingTool, `${WORKFLOW_BUNDLE_PATH} is missing: run npm run build`);
+  const workflowBundle = { codePath: WORKFLOW_BUNDLE_PATH };
+  const { worker, connection } = await createJourneyWorker({
+    config,
+    policy,
+    temporal: temporalSettings(),
+    logger,
+    workflowBundle,
+  });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
   await worker.run();
   await connection.close();
 }
 
-void main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'worker crashed', err: (err as Error).message }));
-  process.exit(1);
-});
+runMain('worker', main);

@@ -1,10 +1,10 @@
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
 import { AesGcmCodec } from '../codec/aesGcm';
 import type { WorkerConfig } from '../config';
 import { keyUidRefs, type Logger } from '../logger';
-import type { TemporalSettings } from '../temporal/connection';
+import { connectWorker, type TemporalSettings } from '../temporal/connection';
 import { sdkLogger } from '../temporal/sdkLogger';
 
 /**
@@ -12,7 +12,10 @@ import { sdkLogger } from '../temporal/sdkLogger';
  * change at INFO). `shutdownSignals: []` where the caller orders shutdown itself (the dev stack
  * stops the receiver before the worker).
  */
-export function installRuntime(logger: Logger, options: { shutdownSignals?: NodeJS.Signals[]; metricsAddress?: string | null } = {}): void {
+export function installRuntime(
+  logger: Logger,
+  options: { shutdownSignals?: NodeJS.Signals[]; metricsAddress?: string | null } = {},
+): void {
   const sdk = sdkLogger(logger.child({ component: 'temporal-sdk' }));
   Runtime.install({
     logger: sdk,
@@ -26,7 +29,6 @@ export function installRuntime(logger: Logger, options: { shutdownSignals?: Node
   });
 }
 
-
 export interface JourneyWorkerOptions {
   config: WorkerConfig;
   temporal: TemporalSettings;
@@ -38,25 +40,41 @@ export interface JourneyWorkerOptions {
   connection?: NativeConnection;
 }
 
-export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createJourneyWorker(
+  options: JourneyWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, temporal, logger } = options;
   // Loaded and validated before connecting: a bad policy stops the worker at once.
   const policy = options.policy ?? loadPolicy(config.policyFile);
   keyUidRefs(config.codecKeys);
-  const connection = options.connection ?? (await NativeConnection.connect(temporal.connectionOptions));
+  const connection = options.connection ?? (await connectWorker(temporal));
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ policy, handoff: config.handoff, logger }),
     // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
     // without the codec key never reaches a journey.
     dataConverter: {
-      payloadCodecs: [new AesGcmCodec(config.codecKeys, config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {})],
+      payloadCodecs: [
+        new AesGcmCodec(
+          config.codecKeys,
+          config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
+        ),
+      ],
     },
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
-  logger.info({ taskQueue: config.taskQueue, policyVersion: policy.version, handoff: config.handoff ? 'LOS callback' : 'log only' }, 'worker ready');
+  logger.info(
+    {
+      taskQueue: config.taskQueue,
+      policyVersion: policy.version,
+      handoff: config.handoff ? 'LOS callback' : 'log only',
+    },
+    'worker ready',
+  );
   return { worker, connection };
 }

@@ -50,6 +50,7 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     LOS_CALLBACK_SECRET: LOS_SECRET,
     PORT: String(receiverPort),
     HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
     TEMPORAL_ACK_TIMEOUT_MS: '3000',
     JOURNEY_HANDOFF_RETRY_INITIAL: '200ms',
     LOG_LEVEL: 'warn',
@@ -65,11 +66,19 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
   await startServer();
   const connection = await Connection.connect({ address: server!.address });
   await registerSearchAttributes(connection, 'default');
-  const client = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS))] } });
+  const client = new Client({
+    connection,
+    dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS))] },
+  });
 
   const spawnEntry = async (entry: string, extra: Record<string, string> = {}) => {
-    // One process per service (not tsx's wrapper), so SIGKILL hits the service itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // The compiled entry points (built by the global setup), one process each, so SIGKILL hits
+    // the service itself and the worker loads the prebuilt workflow bundle as in production.
+    const child = spawn(process.execPath, [resolve(ROOT, entry)], {
+      cwd: ROOT,
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr!.on('data', () => undefined);
     return child;
   };
@@ -81,7 +90,13 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
   };
   const waitReady = async (url: string) => {
     for (let i = 0; i < 300; i++) {
-      if (await fetch(url).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${url} never became ready`);
@@ -97,12 +112,12 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     killWorker: () => kill(worker),
     async startWorker() {
       const metricsPort = await freePort();
-      worker = await spawnEntry('src/worker/main.ts', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+      worker = await spawnEntry('dist/src/worker/main.js', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
       await waitReady(`http://127.0.0.1:${metricsPort}/metrics`);
     },
     killReceiver: () => kill(receiver),
     async startReceiver() {
-      receiver = await spawnEntry('src/receiver/main.ts');
+      receiver = await spawnEntry('dist/src/receiver/main.js');
       await waitReady(`http://127.0.0.1:${receiverPort}/readyz`);
     },
     async stop() {

@@ -21,11 +21,23 @@ interface Sent {
 }
 
 /** Sends each journey's deliveries like Begini: retrying anything but 200, for as long as it takes. */
-async function drive(stack: FaultStack, plan: (uid: string) => string[][], during?: (progress: () => number) => Promise<void>): Promise<{ sent: Sent[]; uids: string[] }> {
+async function drive(
+  stack: FaultStack,
+  plan: (uid: string) => string[][],
+  during?: (progress: () => number) => Promise<void>,
+): Promise<{ sent: Sent[]; uids: string[] }> {
   const uids = Array.from({ length: JOURNEYS }, (_, i) => `F-${stack.name}-${i}-${Date.now().toString(36)}`);
   const sent: Sent[] = [];
   let next = 0;
-  const options = { url: stack.webhookUrl, key: TEST_KEY, otherEnvironmentKey: 'unused', malformedSignature: '', retries: 200, backoffMs: 100, maxBackoffMs: 1_000 };
+  const options = {
+    url: stack.webhookUrl,
+    key: TEST_KEY,
+    otherEnvironmentKey: 'unused',
+    malformedSignature: '',
+    retries: 200,
+    backoffMs: 100,
+    maxBackoffMs: 1_000,
+  };
   const workers = Array.from({ length: CONCURRENCY }, async () => {
     while (next < uids.length) {
       const uid = uids[next++]!;
@@ -45,7 +57,10 @@ async function drive(stack: FaultStack, plan: (uid: string) => string[][], durin
 
 const completeThenScore = (uid: string) => {
   const now = Math.floor(Date.now() / 1000);
-  return [[JSON.stringify(delivery('application.complete', uid, { now }))], [JSON.stringify(delivery('psychometric_score.complete', uid, { now }))]];
+  return [
+    [JSON.stringify(delivery('application.complete', uid, { now }))],
+    [JSON.stringify(delivery('psychometric_score.complete', uid, { now }))],
+  ];
 };
 
 async function untilProgress(progress: () => number, atLeast: number): Promise<void> {
@@ -58,19 +73,33 @@ async function check(stack: FaultStack, scenario: string, sent: Sent[], uids: st
   const deadline = Date.now() + 180_000;
   for (const uid of uids) {
     for (;;) {
-      const view = await stack.client.workflow.getHandle(uid).query(journeyQuery).catch(() => undefined);
+      const view = await stack.client.workflow
+        .getHandle(uid)
+        .query(journeyQuery)
+        .catch(() => undefined);
       if (view?.handoff.status === 'delivered') {
         views.set(uid, view);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`${scenario}: journey ${uid} never delivered its decision: ${JSON.stringify(view)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${scenario}: journey ${uid} never delivered its decision: ${JSON.stringify(view)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   const statuses = sent.flatMap((s) => s.result.statuses);
   const acknowledged = sent.filter((s) => s.result.status === 200);
-  const lost = acknowledged.filter((s) => !views.get(s.uid)!.events.some((e) => s.fingerprint.startsWith(e.fingerprint)));
-  const callbacksPerUid = uids.map((uid) => new Set(stack.los.forUid(uid, 'decision').filter((r) => r.answered === 200).map((r) => r.idempotencyKey)).size);
+  const lost = acknowledged.filter(
+    (s) => !views.get(s.uid)!.events.some((e) => s.fingerprint.startsWith(e.fingerprint)),
+  );
+  const callbacksPerUid = uids.map(
+    (uid) =>
+      new Set(
+        stack.los
+          .forUid(uid, 'decision')
+          .filter((r) => r.answered === 200)
+          .map((r) => r.idempotencyKey),
+      ).size,
+  );
   const decided = [...views.values()].filter((v) => v.decision !== null).length;
   const doubleDecisions = callbacksPerUid.filter((n) => n > 1).length;
   const row = {
@@ -108,7 +137,14 @@ afterAll(() => {
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
-  console.log(['', line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join('\n'));
+  console.log(
+    [
+      '',
+      line(columns),
+      line(widths.map((w) => '-'.repeat(w))),
+      ...rows.map((r) => line(columns.map((c) => String(r[c])))),
+    ].join('\n'),
+  );
 });
 
 test('1. the Temporal server SIGKILLed mid-load, then restarted on the same database file', async () => {

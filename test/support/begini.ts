@@ -26,12 +26,20 @@ export interface PostResult {
   headers: Headers;
 }
 
-export async function post(url: string, body: string | Uint8Array | Record<string, unknown>, options: PostOptions = {}): Promise<PostResult> {
+export async function post(
+  url: string,
+  body: string | Uint8Array | Record<string, unknown>,
+  options: PostOptions = {},
+): Promise<PostResult> {
   const raw = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   const signature = options.signature === undefined ? sign(raw, options.key ?? TEST_KEY) : options.signature;
   if (signature !== null) headers['x-signature'] = signature;
-  const response = await fetch(url, { method: options.method ?? 'POST', headers, body: options.method === 'GET' ? undefined : raw });
+  const response = await fetch(url, {
+    method: options.method ?? 'POST',
+    headers,
+    body: options.method === 'GET' ? undefined : raw,
+  });
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
   try {

@@ -1,7 +1,10 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const TEST_DATA_DIR = resolve(__dirname, '..', '..', '.data', 'test');
-export const WORKFLOW_BUNDLE = resolve(TEST_DATA_DIR, 'workflow-bundle.js');
+mkdirSync(TEST_DATA_DIR, { recursive: true });
+/** What `npm run build` makes and the production worker loads. */
+export const WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
 export const TEST_LOG_DIR = resolve(__dirname, '..', '..', 'test-results', 'logs');
 
 /** A namespace the dev server creates beside `default`, for a second deployment. */

@@ -55,7 +55,8 @@ export let workerMetricsUrl = '';
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const address = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run through jest (globalSetup starts the dev server)');
+  if (!address)
+    throw new Error('TEST_TEMPORAL_ADDRESS is not set: run through jest (globalSetup starts the dev server)');
   if (!runtimeInstalled) {
     const sdkLog = createWriteStream(resolve(TEST_LOG_DIR, `temporal-sdk-${process.pid}.log`), { flags: 'a' });
     const metricsAddress = `127.0.0.1:${await freePort()}`;
@@ -90,7 +91,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
   if (options.worker !== false) {
-    const created = await createJourneyWorker({ config: workerConfig, temporal, logger, workflowBundle: { codePath: WORKFLOW_BUNDLE } });
+    const created = await createJourneyWorker({
+      config: workerConfig,
+      temporal,
+      logger,
+      workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    });
     worker = created.worker;
     workerConnection = created.connection;
     workerRun = worker.run();
@@ -130,17 +136,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+      throw new Error(
+        `journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+      );
     },
     logText: () => readFileSync(logFile, 'utf8'),
     async recordHistory(workflowId, name) {
       if (process.env.RECORD_HISTORIES !== '1') return;
       mkdirSync(HISTORY_FIXTURES, { recursive: true });
       // The CLI's JSON is the canonical form `historyFromJSON` reads back.
-      const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json'], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const json = execFileSync(
+        ensureTemporalCli(),
+        ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json'],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       writeFileSync(resolve(HISTORY_FIXTURES, `${name}.json`), json);
     },
     stop() {

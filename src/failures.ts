@@ -1,0 +1,59 @@
+/**
+ * Failures to start that know their exit status (sysexits.h) and the one line to print. A leaf, so
+ * that the modules that detect them (connections, listeners) need nothing else of ours.
+ */
+import type { Server } from 'node:net';
+
+export const EXIT = {
+  /** EX_CONFIG: the configuration is invalid. */
+  config: 78,
+  /** EX_UNAVAILABLE: Temporal cannot be reached. */
+  unavailable: 69,
+  /** EX_OSFILE: a tool it needs is missing (the Temporal CLI). */
+  missingTool: 72,
+  /** EX_CANTCREAT: a port it must listen on is taken. */
+  portInUse: 73,
+  /** EX_SOFTWARE: anything else. */
+  software: 70,
+} as const;
+
+/** A failure to start that already knows its exit status and the one line to print. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TemporalUnreachableError extends StartupError {
+  constructor(address: string, cause: unknown) {
+    super(
+      EXIT.unavailable,
+      `Temporal at ${address} is unreachable (${firstLine(cause)}): start it, or point TEMPORAL_ADDRESS at a running server (npm run dev starts one when TEMPORAL_ADDRESS is unset)`,
+    );
+  }
+}
+
+/** Listens, or explains a taken port. */
+export function listenOrExplain(server: Server, port: number, host: string, setting: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+        reject(
+          new StartupError(
+            EXIT.portInUse,
+            `cannot listen on ${host}:${port} (${err.code === 'EADDRINUSE' ? 'in use' : 'not permitted'}): stop what holds it, or set ${setting}`,
+          ),
+        );
+      } else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+export function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
+}

@@ -1,0 +1,183 @@
+/**
+ * The receiver's two contracts as OpenAPI 3.1, generated from the zod schemas the code validates
+ * with: the webhook Begini calls (public listener) and the operators' journey API (internal
+ * listener). Committed as docs/openapi.json (`npm run openapi`), served at GET /openapi.json on the
+ * internal listener, and checked against the code by the unit tests.
+ */
+import { z } from 'zod';
+import { createDocument } from 'zod-openapi';
+import { envelopeSchema } from '../begini/events';
+import { STAGES } from '../../workflows/definitions';
+import { listQuery, reviewBody } from './journeysApi';
+import { PROBLEM_CONTENT_TYPE, problemSchema, webhookRejectionSchema } from './rejection';
+
+const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
+const decision = z
+  .looseObject({
+    outcome,
+    reasons: z.array(z.string()),
+    policyVersion: z.string(),
+    decidedAt: z.string(),
+    decidedBy: z.enum(['policy', 'review', 'review_deadline']),
+    reviewer: z.string().optional(),
+  })
+  .meta({ id: 'Decision' });
+
+const journeyView = z
+  .looseObject({
+    stage: z.enum(STAGES),
+    decision: decision.nullable(),
+    scores: z.record(z.string(), z.looseObject({})),
+    events: z.array(z.looseObject({ type: z.string(), receivedAt: z.string() })),
+    flags: z.array(z.string()),
+    integrationId: z.string(),
+    environment: z.string(),
+  })
+  .meta({ id: 'JourneyView', description: 'The `journey` query of workflows/definitions.ts' });
+
+const journeyList = z.object({
+  query: z.string().meta({ description: 'The visibility query that was run' }),
+  journeys: z.array(
+    z.object({
+      uid: z.string(),
+      status: z.string(),
+      stage: z.string().nullable(),
+      decision: z.string().nullable(),
+      flags: z.array(z.string()),
+      startTime: z.string(),
+      closeTime: z.string().nullable(),
+    }),
+  ),
+});
+
+const uidPath = z.object({ uid: envelopeSchema.shape.uid });
+const integrationQuery = z.object({
+  integration: z.string().max(128).optional().meta({ description: 'With several deployments: whose journeys' }),
+});
+
+const webhookError = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: webhookRejectionSchema } },
+});
+const problems = (description: string) => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+});
+const operatorErrors = {
+  '400': problems(
+    'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `invalid_json`, `integration_required`, `bad_request`)',
+  ),
+  '401': problems('Missing or wrong bearer token (`unauthorized`)'),
+  '404': problems('No such journey or integration (`unknown_journey`, `unknown_integration`)'),
+  '503': problems('Temporal unreachable'),
+};
+
+export function openApiDocument() {
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Begini × Temporal receiver',
+      version: '2026-11',
+      description:
+        'The webhook Begini calls (public listener, PORT) and the journey API for operators (internal listener, INTERNAL_PORT).',
+    },
+    components: {
+      securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_API_TOKEN' } },
+    },
+    paths: {
+      '/webhooks/begini': {
+        post: {
+          summary: 'A Begini webhook delivery',
+          description:
+            'X-Signature is HMAC-SHA512 (hex) of the raw body, keyed with the API key of the deployment the body names. 200 only once Temporal has durably accepted the event.',
+          requestParams: {
+            header: z.object({ 'x-signature': z.string().meta({ description: '128 hex characters' }) }),
+          },
+          requestBody: { required: true, content: { 'application/json': { schema: envelopeSchema } } },
+          responses: {
+            '200': {
+              description: 'Durably accepted',
+              content: { 'application/json': { schema: z.object({ status: z.literal('accepted') }) } },
+            },
+            '400': webhookError('Not JSON, a bad envelope, too deeply nested, or refused by Temporal'),
+            '403': webhookError('Missing, malformed or mismatched signature'),
+            '405': webhookError('Not POST'),
+            '413': webhookError('Body over the limit'),
+            '415': webhookError('Not application/json, or compressed'),
+            '422': webhookError(
+              'An event older than the deployment accepts, whose journey is closed (`event_too_old`)',
+            ),
+            '503': webhookError('Temporal unreachable or overloaded; retry (Retry-After)'),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Liveness',
+          responses: {
+            '200': {
+              description: 'Up',
+              content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+            },
+          },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: Temporal answers',
+          responses: {
+            '200': {
+              description: 'Ready',
+              content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
+            },
+            '503': {
+              description: 'Temporal unreachable',
+              content: {
+                'application/json': { schema: z.object({ status: z.literal('unavailable'), reason: z.string() }) },
+              },
+            },
+          },
+        },
+      },
+      '/journeys': {
+        get: {
+          summary: 'Journeys from visibility (internal listener)',
+          security: [{ operatorToken: [] }],
+          requestParams: { query: listQuery },
+          responses: {
+            '200': { description: 'Matching journeys', content: { 'application/json': { schema: journeyList } } },
+            ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/{uid}': {
+        get: {
+          summary: 'One journey: the `journey` query (internal listener)',
+          security: [{ operatorToken: [] }],
+          requestParams: { path: uidPath, query: integrationQuery },
+          responses: {
+            '200': { description: 'The journey', content: { 'application/json': { schema: journeyView } } },
+            ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/{uid}/review': {
+        post: {
+          summary: 'Review a referred journey: the `review` update (internal listener)',
+          security: [{ operatorToken: [] }],
+          requestParams: { path: uidPath, query: integrationQuery },
+          requestBody: { required: true, content: { 'application/json': { schema: reviewBody } } },
+          responses: {
+            '200': { description: 'The decision', content: { 'application/json': { schema: z.object({ decision }) } } },
+            '409': problems('The journey is not in review (`not_in_review`)'),
+            ...operatorErrors,
+          },
+        },
+      },
+    },
+  });
+}
+
+if (require.main === module) {
+  process.stdout.write(`${JSON.stringify(openApiDocument(), null, 2)}\n`);
+}
