@@ -28,6 +28,7 @@ const unit = [
   'metrics',
   'openapi',
   'policy',
+  'telemetry',
   'verifier',
 ];
 const e2e = ['deploy', 'production', 'schemathesis', 'webui'];

@@ -6,9 +6,11 @@
  * The contract is docs/los-callback.md.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import { sign } from '../src/begini/verifier';
 import { uidRef, type Logger } from '../src/logger';
+import { TRACER_NAME } from '../src/telemetry';
 import { HANDOFF_REJECTED } from '../workflows/definitions';
 
 export interface HandoffTarget {
@@ -95,11 +97,16 @@ export async function handOff(
   // Per attempt, so an LOS can refuse a recorded call replayed outside its tolerance; the id stays
   // the Idempotency-Key, so a retry inside it is still recognised as the same call.
   const timestamp = Math.floor(Date.now() / 1000);
+  // With tracing on, a CLIENT span under the activity's, sent as `traceparent`; off, a no-op.
+  const span = losSpan(target.url);
+  const traceHeaders: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), traceHeaders);
   let response: Response;
   try {
     response = await fetch(target.url, {
       method: 'POST',
       headers: {
+        ...traceHeaders,
         'content-type': 'application/json',
         'idempotency-key': idempotencyKey,
         'x-signature': sign(body, target.secret),
@@ -119,11 +126,13 @@ export async function handOff(
       signal: AbortSignal.timeout(target.timeoutMs),
     });
   } catch (err) {
+    endLosSpan(span, null, (err as Error).name);
     log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'LOS unreachable');
     throw ApplicationFailure.retryable(`LOS unreachable: ${(err as Error).name}`, 'HandoffUnreachable');
   }
   await discardBody(response);
   const { status } = response;
+  endLosSpan(span, status);
   if (status >= 200 && status < 300) {
     log.info({ status }, 'handed off to LOS');
     return { delivered: true, status, idempotencyKey };
@@ -147,6 +156,31 @@ export async function handOff(
   }
   log.warn({ status }, 'LOS hand-off failed; will retry');
   throw ApplicationFailure.retryable(`LOS answered HTTP ${status}`, 'HandoffFailed', { status });
+}
+
+/** Named and described by the HTTP semantic conventions; the URL's path and query are left out. */
+function losSpan(url: string): Span {
+  const { protocol, hostname, port } = new URL(url);
+  const scheme = protocol.slice(0, -1);
+  return trace.getTracer(TRACER_NAME).startSpan('POST', {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'http.request.method': 'POST',
+      'server.address': hostname,
+      'server.port': port ? Number(port) : scheme === 'https' ? 443 : 80,
+      'url.scheme': scheme,
+    },
+  });
+}
+
+/** Anything but a 2xx is a failed hand-off (redirects are not followed), and so an error. */
+function endLosSpan(span: Span, status: number | null, errorType?: string): void {
+  if (status !== null) span.setAttribute('http.response.status_code', status);
+  if (status === null || status >= 300) {
+    span.setAttribute('error.type', errorType ?? String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -43,8 +44,15 @@ export function createLogger(
       ],
       censor: '[redacted]',
     },
+    // With tracing on (src/telemetry.ts), a line logged inside a span names it; off, there never is one.
+    mixin: traceFields,
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
 }
 
 let uidRefKey: Buffer | undefined;

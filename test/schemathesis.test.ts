@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { startLos, type Los } from '../src/dev/losStandIn';
 import { TEST_KEY } from './support/begini';
+import { TEST_DATA_DIR } from './support/paths';
 import { startStack, type Stack } from './support/stack';
 
 const ROOT = resolve(__dirname, '..');
@@ -36,7 +37,18 @@ function schemathesis(url: string, paths: string, extra: string[] = []): Promise
     '--checks',
     CHECKS,
   ];
-  args.push('--max-examples', '40', '--seed', '20261128', '--workers', '1', '--no-color', ...extra);
+  args.push(
+    '--max-examples',
+    '25',
+    '--seed',
+    '20261128',
+    '--workers',
+    '1',
+    '--request-timeout',
+    '30',
+    '--no-color',
+    ...extra,
+  );
   const env = {
     ...process.env,
     SCHEMATHESIS_HOOKS: 'hooks',
@@ -44,7 +56,7 @@ function schemathesis(url: string, paths: string, extra: string[] = []): Promise
     BEGINI_API_KEY: TEST_KEY,
   };
   return new Promise((done) => {
-    execFile('st', args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('st', args, { env, cwd: TEST_DATA_DIR, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
     });
   });

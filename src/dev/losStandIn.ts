@@ -10,6 +10,8 @@ export interface LosRequest {
   signatureValid: boolean;
   body: { kind: string; uid: string; decision?: { outcome: string; reasons: string[] }; [key: string]: unknown };
   answered: number;
+  /** The W3C trace context the worker sent (tracing on), or null. */
+  traceparent: string | null;
 }
 
 export interface Los {
@@ -57,6 +59,7 @@ export async function startLos(): Promise<Los> {
         signatureValid: verifySignature(raw, req.headers['x-signature'], [{ id: 'los', secret: LOS_SECRET }]).ok,
         body: JSON.parse(raw.toString('utf8')) as LosRequest['body'],
         answered: 0,
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null,
       };
       const attempt = (attempts.get(idempotencyKey) ?? 0) + 1;
       attempts.set(idempotencyKey, attempt);

@@ -19,6 +19,7 @@ import { createLogger } from '../logger';
 import { WEBHOOK_PATH } from '../receiver/app';
 import { startReceiver } from '../receiver/server';
 import { runMain } from '../startup';
+import { startTelemetry } from '../telemetry';
 import { connectClient, temporalSettings } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { ensureNamespace, registerSearchAttributes, setRetention } from '../temporal/namespace';
@@ -29,6 +30,8 @@ const DATA_DIR = resolve(__dirname, '..', '..', '.data');
 
 async function main(): Promise<void> {
   const logger = createLogger('dev');
+  // Off unless OTEL_* asks for it. The worker here bundles from source, with the workflow interceptors when on.
+  const telemetry = await startTelemetry('begini-dev');
   mkdirSync(DATA_DIR, { recursive: true });
   const env: NodeJS.ProcessEnv = { WORKER_METRICS_ADDRESS: '127.0.0.1:9464', ...process.env };
   if (!env.BEGINI_API_KEY && !env.BEGINI_DEPLOYMENTS_FILE) {
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
     for (const { connection: workerConnection } of workers) await workerConnection.close();
     await devServer?.stop();
     await codecServer.close();
+    await telemetry?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

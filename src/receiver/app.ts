@@ -12,6 +12,7 @@ import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature, type SigningKey } from '../begini/verifier';
 import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
+import { requestSpans } from '../telemetry';
 import { deliver } from './deliver';
 import { journeysApi } from './journeysApi';
 import { openApiDocument } from './openapi';
@@ -90,6 +91,8 @@ export function createReceiverApp(deps: ReceiverDeps) {
 
   app.all(
     WEBHOOK_PATH,
+    // With tracing on, the root span of the delivery's trace; off, nothing.
+    ...requestSpans(WEBHOOK_PATH),
     (req, _res, next) => {
       if (req.method !== 'POST')
         return next(new Rejection(405, 'method_not_allowed', 'use POST', 'Method Not Allowed', { allow: 'POST' }));

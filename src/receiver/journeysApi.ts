@@ -130,17 +130,21 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
     if (since) clauses.push(`StartTime >= '${since.toISOString()}'`);
     const query = clauses.join(' AND ');
     const journeys = [];
-    for await (const execution of client.workflow.list({ query, pageSize: limit })) {
-      journeys.push({
-        uid: execution.workflowId.slice(config.workflowIdPrefix.length),
-        status: execution.status.name,
-        stage: execution.typedSearchAttributes.get(searchAttributes.stage) ?? null,
-        decision: execution.typedSearchAttributes.get(searchAttributes.decision) ?? null,
-        flags: execution.typedSearchAttributes.get(searchAttributes.flags) ?? [],
-        startTime: execution.startTime.toISOString(),
-        closeTime: execution.closeTime?.toISOString() ?? null,
-      });
-      if (journeys.length >= limit) break;
+    try {
+      for await (const execution of client.workflow.list({ query, pageSize: limit })) {
+        journeys.push({
+          uid: execution.workflowId.slice(config.workflowIdPrefix.length),
+          status: execution.status.name,
+          stage: execution.typedSearchAttributes.get(searchAttributes.stage) ?? null,
+          decision: execution.typedSearchAttributes.get(searchAttributes.decision) ?? null,
+          flags: execution.typedSearchAttributes.get(searchAttributes.flags) ?? [],
+          startTime: execution.startTime.toISOString(),
+          closeTime: execution.closeTime?.toISOString() ?? null,
+        });
+        if (journeys.length >= limit) break;
+      }
+    } catch (err) {
+      throw unavailable(err);
     }
     res.json({ query, journeys });
   });
@@ -148,9 +152,10 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
   router.get('/journeys/:uid', async (req, res) => {
     const uid = uidParam(req);
     try {
-      res.json(await clientFor(req).workflow.getHandle(workflowId(uid)).query(journeyQuery));
+      const client = clientFor(req);
+      res.json(await bounded(client, () => client.workflow.getHandle(workflowId(uid)).query(journeyQuery)));
     } catch (err) {
-      throw notFound(err) ?? err;
+      throw notFound(err) ?? unavailable(err);
     }
   });
 
@@ -159,9 +164,10 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
     const parsed = reviewBody.safeParse(req.body);
     if (!parsed.success) throw new Rejection(400, 'invalid_review', firstIssue(parsed.error), 'Bad Request');
     try {
-      const decision = await clientFor(req)
-        .workflow.getHandle(workflowId(uid))
-        .executeUpdate(reviewUpdate, { args: [parsed.data] });
+      const client = clientFor(req);
+      const decision = await bounded(client, () =>
+        client.workflow.getHandle(workflowId(uid)).executeUpdate(reviewUpdate, { args: [parsed.data] }),
+      );
       res.json({ decision });
     } catch (err) {
       const missing = notFound(err);
@@ -171,11 +177,41 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
         throw new Rejection(409, 'not_in_review', cause.message, 'Conflict');
       }
       if (cause instanceof ApplicationFailure) throw new Rejection(400, 'invalid_review', cause.message, 'Bad Request');
-      throw err;
+      throw unavailable(err);
     }
   });
 
   return router;
+}
+
+/** An operator waits at most this long: a query or update no worker takes up in time is a 503, not a hung request. */
+const TEMPORAL_CALL_MS = 5_000;
+
+function bounded<T>(client: Client, call: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + TEMPORAL_CALL_MS, call);
+}
+
+/**
+ * Anything Temporal answers that is not about the request itself (an unreachable frontend, a query
+ * or update that found no worker in time) can clear: 503, never a 500 that blames this code.
+ */
+function unavailable(err: unknown): unknown {
+  if (
+    err instanceof Rejection ||
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError
+  )
+    return err;
+  return new Rejection(
+    503,
+    'temporal_unavailable',
+    'Temporal did not answer in time; retry later',
+    'Service Unavailable',
+    {
+      'retry-after': '5',
+    },
+  );
 }
 
 function notFound(err: unknown): Rejection | undefined {

@@ -1,10 +1,13 @@
 import { loadReceiverConfig } from '../config';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
+import { startTelemetry } from '../telemetry';
 import { startReceiver } from './server';
 
 async function main(): Promise<void> {
   const logger = createLogger('receiver');
+  // Off unless OTEL_* asks for it (a bad OTEL_* stops it with status 78); before the Temporal client.
+  const telemetry = await startTelemetry('begini-receiver');
   const receiver = await startReceiver(
     configOrExit(() => loadReceiverConfig(), logger),
     logger,
@@ -12,7 +15,10 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
-      void receiver.close().then(() => process.exit(0));
+      void receiver
+        .close()
+        .then(() => telemetry?.shutdown())
+        .then(() => process.exit(0));
     });
   }
 }

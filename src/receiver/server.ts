@@ -7,6 +7,7 @@ import { AesGcmCodec } from '../codec/aesGcm';
 import { allDeployments, type ReceiverConfig } from '../config';
 import { listenOrExplain } from '../failures';
 import { keyUidRefs, type Logger } from '../logger';
+import { activeTelemetry } from '../telemetry';
 import { temporalSettings, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
@@ -37,10 +38,13 @@ export async function startReceiver(
     config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
   );
   const namespaces = [...new Set([temporal.namespace, ...allDeployments(config).map((d) => d.namespace)])];
+  // With tracing on, signalWithStart (and every other call) is a span whose context the workflow continues.
+  const telemetry = activeTelemetry();
+  const interceptors = telemetry ? { workflow: telemetry.clientInterceptors } : {};
   const clients = new Map(
     namespaces.map((namespace) => [
       namespace,
-      new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } }),
+      new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] }, interceptors }),
     ]),
   );
   const countJourneys = async (namespace: string, query: string) =>

@@ -1,6 +1,8 @@
 /**
- * The workflow code as one prebuilt bundle, made by `npm run build` (dist/workflow-bundle.js): the
- * production worker loads it instead of bundling at every start, and the replay tests replay it.
+ * The workflow code as prebuilt bundles, made by `npm run build`: the production worker loads one
+ * instead of bundling at every start, and the replay tests replay the plain one. The traced bundle
+ * is the same code with Temporal's OpenTelemetry workflow interceptors, for a worker with tracing
+ * on (src/telemetry.ts); without them a workflow reports no spans, so tracing off costs nothing.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,10 +10,16 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 /** Beside the compiled code: dist/workflow-bundle.js. */
 export const WORKFLOW_BUNDLE_PATH = resolve(__dirname, '..', '..', 'workflow-bundle.js');
+/** dist/workflow-bundle-traced.js. */
+export const TRACED_WORKFLOW_BUNDLE_PATH = resolve(__dirname, '..', '..', 'workflow-bundle-traced.js');
 
-export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH): Promise<void> {
+/** The module `OpenTelemetryPlugin` registers when it bundles: the workflow inbound, outbound and internals interceptors. */
+const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH, { traced = false } = {}): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    ...(traced ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
     // Webpack's progress is noise here; its warnings and errors are not.
     logger: {
       log: () => undefined,
@@ -26,7 +34,10 @@ export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH): Promi
 }
 
 if (require.main === module) {
-  buildWorkflowBundle().catch((err: unknown) => {
+  (async () => {
+    await buildWorkflowBundle();
+    await buildWorkflowBundle(TRACED_WORKFLOW_BUNDLE_PATH, { traced: true });
+  })().catch((err: unknown) => {
     console.error(`could not bundle the workflows: ${(err as Error).message}`);
     process.exit(1);
   });

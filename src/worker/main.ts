@@ -4,20 +4,23 @@ import { EXIT, StartupError } from '../failures';
 import { loadWorkerConfig } from '../config';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
-import { WORKFLOW_BUNDLE_PATH } from './bundle';
+import { TRACED_WORKFLOW_BUNDLE_PATH, WORKFLOW_BUNDLE_PATH } from './bundle';
+import { startTelemetry } from '../telemetry';
 import { temporalSettings } from '../temporal/connection';
 import { createJourneyWorker, installRuntime } from './worker';
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
+  // Off unless OTEL_* asks for it (a bad OTEL_* stops it with status 78); before any Temporal connection.
+  const telemetry = await startTelemetry('begini-worker');
   const config = configOrExit(() => loadWorkerConfig(process.env, { requireHandoff: true }), logger);
   // Checked before connecting: a bad policy stops the worker at once, with every problem listed.
   const policy = configOrExit(() => loadPolicy(config.policyFile), logger);
   installRuntime(logger, { metricsAddress: config.metricsAddress });
-  // The bundle `npm run build` made: nothing is bundled at start.
-  if (!existsSync(WORKFLOW_BUNDLE_PATH))
-    throw new StartupError(EXIT.missingTool, `${WORKFLOW_BUNDLE_PATH} is missing: run npm run build`);
-  const workflowBundle = { codePath: WORKFLOW_BUNDLE_PATH };
+  // The bundle `npm run build` made: nothing is bundled at start. Traced workflows when tracing is on.
+  const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  if (!existsSync(bundlePath)) throw new StartupError(EXIT.missingTool, `${bundlePath} is missing: run npm run build`);
+  const workflowBundle = { codePath: bundlePath };
   const { worker, connection } = await createJourneyWorker({
     config,
     policy,
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
   await worker.run();
   await connection.close();
+  await telemetry?.shutdown();
 }
 
 runMain('worker', main);

@@ -4,6 +4,7 @@ import { loadPolicy, type Policy } from '../../activities/policy';
 import { AesGcmCodec } from '../codec/aesGcm';
 import type { WorkerConfig } from '../config';
 import { keyUidRefs, type Logger } from '../logger';
+import { activeTelemetry } from '../telemetry';
 import { connectWorker, type TemporalSettings } from '../temporal/connection';
 import { sdkLogger } from '../temporal/sdkLogger';
 
@@ -35,7 +36,10 @@ export interface JourneyWorkerOptions {
   logger: Logger;
   /** Already loaded and validated; by default read from `config.policyFile`. */
   policy?: Policy;
-  /** A prebuilt workflow bundle; by default the workflows are bundled from source at start. */
+  /**
+   * A prebuilt workflow bundle; by default the workflows are bundled from source at start. With
+   * tracing on, it must be the traced one (bundle.ts), whose workflows report their spans.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
 }
@@ -48,6 +52,7 @@ export async function createJourneyWorker(
   const policy = options.policy ?? loadPolicy(config.policyFile);
   keyUidRefs(config.codecKeys);
   const connection = options.connection ?? (await connectWorker(temporal));
+  const telemetry = activeTelemetry();
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
@@ -67,6 +72,8 @@ export async function createJourneyWorker(
       ],
     },
     maxCachedWorkflows: config.maxCachedWorkflows,
+    // Tracing: activity spans, and the sink that exports the workflow spans (none when off).
+    ...(telemetry ? { plugins: [telemetry.workerPlugin] } : {}),
   });
   logger.info(
     {

@@ -5,6 +5,8 @@ export const TEST_DATA_DIR = resolve(__dirname, '..', '..', '.data', 'test');
 mkdirSync(TEST_DATA_DIR, { recursive: true });
 /** What `npm run build` makes and the production worker loads. */
 export const WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
+/** The same workflows with Temporal's OpenTelemetry interceptors, for a worker with tracing on. */
+export const TRACED_WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle-traced.js');
 export const TEST_LOG_DIR = resolve(__dirname, '..', '..', 'test-results', 'logs');
 
 /** A namespace the dev server creates beside `default`, for a second deployment. */

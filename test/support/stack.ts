@@ -17,7 +17,8 @@ import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
 import { LOS_SECRET, type Los } from '../../src/dev/losStandIn';
-import { TEST_LOG_DIR, WORKFLOW_BUNDLE } from './paths';
+import { activeTelemetry } from '../../src/telemetry';
+import { TEST_LOG_DIR, TRACED_WORKFLOW_BUNDLE, WORKFLOW_BUNDLE } from './paths';
 import { freePort } from '../../src/dev/ports';
 
 export interface StackOptions {
@@ -95,7 +96,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       config: workerConfig,
       temporal,
       logger,
-      workflowBundle: { codePath: WORKFLOW_BUNDLE },
+      // As the production worker does: the traced workflows when this process has started tracing.
+      workflowBundle: { codePath: activeTelemetry() ? TRACED_WORKFLOW_BUNDLE : WORKFLOW_BUNDLE },
     });
     worker = created.worker;
     workerConnection = created.connection;
