@@ -54,4 +54,8 @@ module.exports = {
   // Integration tests drive a real Temporal dev server: timers and retries take real seconds.
   // Jest reads this option only here, for every project; the e2e tier raises it for itself.
   testTimeout: 120_000,
+  // Every test closes its workers, connections and servers; this is the backstop for the Temporal
+  // Runtime's log poller, which a native object left registered by the SDK would keep alive, so that
+  // a finished run can never hang CI.
+  forceExit: true,
 };

@@ -170,6 +170,7 @@ export function openApiDocument() {
           responses: {
             '200': { description: 'The decision', content: { 'application/json': { schema: z.object({ decision }) } } },
             '409': problems('The journey is not in review (`not_in_review`)'),
+            '413': problems('A body over 16 KiB (`payload_too_large`)'),
             ...operatorErrors,
           },
         },
