@@ -50,8 +50,9 @@ test('2,500 duplicate deliveries: one decision, bounded events, continued as new
   const statuses = await sendAll(Array(flood).fill(score), 32);
   expect(statuses.filter((s) => s === 200)).toHaveLength(flood);
 
-  const view = await stack.waitForJourney(uid, (v) => v.counts.deliveries === flood + 1, 60_000);
-  expect(view.counts.duplicates).toBe(flood);
+  // A 503 retried after its signal had landed (as Begini would retry it) adds a duplicate, never an event.
+  const view = await stack.waitForJourney(uid, (v) => v.counts.deliveries >= flood + 1, 60_000);
+  expect(view.counts.duplicates).toBe(view.counts.deliveries - 1);
   expect(view.events.length).toBeLessThanOrEqual(100);
   expect(view.counts.eventsOmitted).toBeGreaterThan(0);
   expect(view.decision?.outcome).toBe('APPROVE');
