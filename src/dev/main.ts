@@ -23,6 +23,7 @@ import { startTelemetry } from '../telemetry';
 import { connectClient, temporalSettings } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/devServer';
 import { ensureNamespace, registerSearchAttributes, setRetention } from '../temporal/namespace';
+import { privateSdkMetricsAddress, startWorkerListener } from '../worker/listener';
 import { createJourneyWorker, installRuntime } from '../worker/worker';
 import { curlCommand, generateDevKey, sampleScoreDelivery } from './sample';
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const workerConfig = loadWorkerConfig(env);
   const receiverConfig = loadReceiverConfig(env);
   const { retentionDays } = loadSetupConfig(env);
-  installRuntime(logger, { shutdownSignals: [], metricsAddress: workerConfig.metricsAddress });
+  const sdkMetricsAddress = await privateSdkMetricsAddress();
+  installRuntime(logger, { shutdownSignals: [], metricsAddress: sdkMetricsAddress });
   const codecToken = env.CODEC_AUTH_TOKEN ?? devSecret('dev-codec-token', () => randomBytes(24).toString('hex'));
   const codecConfig = loadCodecServerConfig({
     ...env,
@@ -92,6 +94,12 @@ async function main(): Promise<void> {
     ),
   );
   const workerRuns = Promise.all(workers.map(({ worker }) => worker.run()));
+  const workerListener = await startWorkerListener({
+    address: workerConfig.metricsAddress,
+    sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+    workers: () => workers,
+    logger: createLogger('worker'),
+  });
   const receiver = await startReceiver(receiverConfig, createLogger('receiver'), temporal);
 
   const sampleFile = resolve(DATA_DIR, 'sample-delivery.json');
@@ -105,7 +113,7 @@ async function main(): Promise<void> {
       `  Receiver    ${webhookUrl}`,
       `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz`,
       `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorApiToken ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
-      `  Worker      http://${workerConfig.metricsAddress}/metrics`,
+      `  Worker      ${workerListener.url}/metrics · ${workerListener.url}/healthz · ${workerListener.url}/readyz`,
       `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${retentionDays}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
       `  Codec       ${codecServer.url}/codec (payloads in Temporal are AES-256-GCM encrypted; token in .data/dev-codec-token)`,
@@ -129,6 +137,7 @@ async function main(): Promise<void> {
     await receiver.close();
     for (const { worker } of workers) worker.shutdown();
     await workerRuns;
+    await workerListener.close();
     for (const { connection: workerConnection } of workers) await workerConnection.close();
     await devServer?.stop();
     await codecServer.close();

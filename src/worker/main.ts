@@ -7,6 +7,7 @@ import { configOrExit, runMain } from '../startup';
 import { TRACED_WORKFLOW_BUNDLE_PATH, WORKFLOW_BUNDLE_PATH } from './bundle';
 import { startTelemetry } from '../telemetry';
 import { temporalSettings } from '../temporal/connection';
+import { privateSdkMetricsAddress, startWorkerListener } from './listener';
 import { createJourneyWorker, installRuntime } from './worker';
 
 async function main(): Promise<void> {
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   const config = configOrExit(() => loadWorkerConfig(process.env, { requireHandoff: true }), logger);
   // Checked before connecting: a bad policy stops the worker at once, with every problem listed.
   const policy = configOrExit(() => loadPolicy(config.policyFile), logger);
-  installRuntime(logger, { metricsAddress: config.metricsAddress });
+  const sdkMetricsAddress = await privateSdkMetricsAddress();
+  installRuntime(logger, { metricsAddress: sdkMetricsAddress });
   // The bundle `npm run build` made: nothing is bundled at start. Traced workflows when tracing is on.
   const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
   if (!existsSync(bundlePath)) throw new StartupError(EXIT.missingTool, `${bundlePath} is missing: run npm run build`);
@@ -28,8 +30,15 @@ async function main(): Promise<void> {
     logger,
     workflowBundle,
   });
+  // Metrics, liveness and readiness on WORKER_METRICS_ADDRESS (the compose health check reads /readyz).
+  const listener = await startWorkerListener({
+    address: config.metricsAddress,
+    sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
+    workers: () => [{ worker, connection }],
+    logger,
+  });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
-  await worker.run();
+  await worker.run().finally(() => listener.close());
   await connection.close();
   await telemetry?.shutdown();
 }

@@ -1,0 +1,137 @@
+/**
+ * The worker's own listener on `WORKER_METRICS_ADDRESS`: the SDK's Prometheus metrics, liveness
+ * and readiness. The SDK's exporter is a native server that serves nothing but metrics, so it binds
+ * a private loopback port and this listener passes its text through; Prometheus and the compose
+ * health check see one address.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { freePort } from '../dev/ports';
+import { listenOrExplain } from '../failures';
+import type { Logger } from '../logger';
+import { cached } from '../receiver/cached';
+
+export interface PollingWorker {
+  worker: Worker;
+  connection: NativeConnection;
+}
+
+/** Why a worker is not ready: stable codes for probes and dashboards. */
+export type NotReadyReason = 'worker_not_running' | 'not_polling' | 'temporal_unreachable';
+
+export interface Readiness {
+  ready: boolean;
+  reason?: NotReadyReason;
+}
+
+export interface WorkerListenerOptions {
+  /** host:port to listen on. */
+  address: string;
+  /** The SDK exporter's URL (http://127.0.0.1:<port>/metrics), or null when metrics are off. */
+  sdkMetricsUrl: string | null;
+  /** Every worker of this process (one per namespace under `npm run dev`). */
+  workers: () => readonly PollingWorker[];
+  logger: Logger;
+}
+
+/**
+ * Where the SDK's exporter listens: a free loopback port, never reachable from outside the host, so
+ * everything else reads the metrics through the worker's listener.
+ */
+export async function privateSdkMetricsAddress(): Promise<string> {
+  return `127.0.0.1:${await freePort()}`;
+}
+
+export interface WorkerListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Gone for good: the process should be restarted (liveness). */
+const DEAD_STATES = new Set(['FAILED', 'STOPPED']);
+
+export function isAlive(workers: readonly PollingWorker[]): boolean {
+  return workers.length > 0 && workers.every(({ worker }) => !DEAD_STATES.has(worker.getState()));
+}
+
+/** Running, both pollers polling, and the frontend reachable (`reachable`, a cached check). */
+export async function readiness(
+  workers: readonly PollingWorker[],
+  reachable: () => Promise<boolean>,
+): Promise<Readiness> {
+  if (workers.length === 0) return { ready: false, reason: 'worker_not_running' };
+  for (const { worker } of workers) {
+    const status = worker.getStatus();
+    if (status.runState !== 'RUNNING') return { ready: false, reason: 'worker_not_running' };
+    if (status.workflowPollerState !== 'POLLING' || status.activityPollerState !== 'POLLING')
+      return { ready: false, reason: 'not_polling' };
+  }
+  return (await reachable()) ? { ready: true } : { ready: false, reason: 'temporal_unreachable' };
+}
+
+/** Every worker's connection answers a cheap call within two seconds. */
+async function temporalReachable(workers: readonly PollingWorker[]): Promise<boolean> {
+  try {
+    for (const { connection } of workers) {
+      await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startWorkerListener(options: WorkerListenerOptions): Promise<WorkerListener> {
+  const { address, sdkMetricsUrl, workers, logger } = options;
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator);
+  const port = Number(address.slice(separator + 1));
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    if (isAlive(workers())) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'unavailable', reason: 'worker_not_running' });
+  });
+  // Probes are unauthenticated: a flood of them costs Temporal at most one call a second.
+  const reachable = cached(1_000, () => temporalReachable(workers()));
+  app.get('/readyz', async (_req, res) => {
+    const { ready: ok, reason } = await readiness(workers(), reachable);
+    if (ok) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'unavailable', reason });
+  });
+  app.get('/metrics', async (_req, res) => {
+    if (!sdkMetricsUrl) {
+      res.status(404).json({ status: 'unavailable', reason: 'metrics_off' });
+      return;
+    }
+    try {
+      const answer = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(5_000) });
+      res
+        .status(answer.status)
+        .type(answer.headers.get('content-type') ?? 'text/plain; version=0.0.4')
+        .send(await answer.text());
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'the SDK metrics exporter did not answer');
+      res.status(503).json({ status: 'unavailable', reason: 'metrics_unavailable' });
+    }
+  });
+  app.use((_req, res) => {
+    res.status(404).json({ status: 'not_found', reason: 'not_found' });
+  });
+
+  const server = http.createServer(app);
+  await listenOrExplain(server, port, host, 'WORKER_METRICS_ADDRESS');
+  const bound = server.address() as AddressInfo;
+  const urlHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    url: `http://${urlHost}:${bound.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
