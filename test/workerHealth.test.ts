@@ -87,6 +87,7 @@ beforeAll(async () => {
     sdkMetricsUrl: workerMetricsUrl,
     workers: () => [polling],
     logger,
+    reviewDeadlineMs: 60_000,
   });
 });
 
@@ -117,7 +118,9 @@ test('a running, polling worker is ready, and /metrics serves the SDK metrics', 
   const metrics = await fetch(`${listener.url}/metrics`);
   expect(metrics.status).toBe(200);
   expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
-  expect(await metrics.text()).toMatch(/^temporal_num_pollers\{/m);
+  const text = await metrics.text();
+  expect(text).toMatch(/^temporal_num_pollers\{/m);
+  expect(text).toMatch(/^begini_reviews_overdue\{namespace="default"\} 0$/m);
 });
 
 test('Temporal unreachable: not ready with temporal_unreachable, still alive', async () => {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { loadPolicy } from '../../activities/policy';
 import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
 import { startCodecServer } from '../codec/server';
 import {
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
     workers: () => workers,
     logger: createLogger('worker'),
+    reviewDeadlineMs: loadPolicy(workerConfig.policyFile).review.deadline,
   });
   const receiver = await startReceiver(receiverConfig, createLogger('receiver'), temporal);
 

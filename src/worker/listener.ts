@@ -8,6 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Gauge, Registry } from 'prom-client';
+import { searchAttributes as sa } from '../../workflows/definitions';
 import { freePort } from '../dev/ports';
 import { listenOrExplain } from '../failures';
 import type { Logger } from '../logger';
@@ -16,6 +18,7 @@ import { cached } from '../receiver/cached';
 export interface PollingWorker {
   worker: Worker;
   connection: NativeConnection;
+  namespace: string;
 }
 
 /** Why a worker is not ready: stable codes for probes and dashboards. */
@@ -29,11 +32,18 @@ export interface Readiness {
 export interface WorkerListenerOptions {
   /** host:port to listen on. */
   address: string;
-  /** The SDK exporter's URL (http://127.0.0.1:<port>/metrics), or null when metrics are off. */
+  /** The SDK exporter's URL (http://127.0.0.1:<port>/metrics), or null when it has none. */
   sdkMetricsUrl: string | null;
   /** Every worker of this process (one per namespace under `npm run dev`). */
   workers: () => readonly PollingWorker[];
   logger: Logger;
+  /**
+   * The policy's review deadline: referred journeys still in review this long after referral are
+   * counted as `begini_reviews_overdue` (their fallback should have decided them).
+   */
+  reviewDeadlineMs: number;
+  /** Visibility is asked at most this often, however often /metrics is scraped; 30 s unless said. */
+  visibilityRefreshMs?: number;
 }
 
 /**
@@ -83,8 +93,47 @@ async function temporalReachable(workers: readonly PollingWorker[]): Promise<boo
   }
 }
 
+/** Running journeys still in review past the deadline, per namespace; null where the count failed. */
+async function countOverdueReviews(
+  workers: readonly PollingWorker[],
+  deadlineMs: number,
+): Promise<Array<{ namespace: string; count: number | null }>> {
+  const since = new Date(Date.now() - deadlineMs).toISOString();
+  const query = `${sa.stage.name} = 'in_review' AND ExecutionStatus = 'Running' AND ${sa.reviewSince.name} < '${since}'`;
+  const counts: Array<{ namespace: string; count: number | null }> = [];
+  for (const { connection, namespace } of workers) {
+    if (counts.some((c) => c.namespace === namespace)) continue;
+    const count = await connection
+      .withDeadline(Date.now() + 5_000, () => connection.workflowService.countWorkflowExecutions({ namespace, query }))
+      .then((r) => Number(r.count ?? 0))
+      .catch(() => null);
+    counts.push({ namespace, count });
+  }
+  return counts;
+}
+
+/** The worker's own gauges, served after the SDK's metrics. */
+function workerRegistry(options: WorkerListenerOptions): Registry {
+  const registry = new Registry();
+  const overdue = cached(options.visibilityRefreshMs ?? 30_000, () =>
+    countOverdueReviews(options.workers(), options.reviewDeadlineMs),
+  );
+  new Gauge({
+    name: 'begini_reviews_overdue',
+    help: 'Running journeys still in review past the policy review deadline (a cached visibility count)',
+    labelNames: ['namespace'] as const,
+    registers: [registry],
+    async collect() {
+      // On a failed count the gauge keeps its last value; readiness reports the outage.
+      for (const { namespace, count } of await overdue()) if (count !== null) this.set({ namespace }, count);
+    },
+  });
+  return registry;
+}
+
 export async function startWorkerListener(options: WorkerListenerOptions): Promise<WorkerListener> {
   const { address, sdkMetricsUrl, workers, logger } = options;
+  const registry = workerRegistry(options);
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator);
   const port = Number(address.slice(separator + 1));
@@ -103,16 +152,14 @@ export async function startWorkerListener(options: WorkerListenerOptions): Promi
     else res.status(503).json({ status: 'unavailable', reason });
   });
   app.get('/metrics', async (_req, res) => {
-    if (!sdkMetricsUrl) {
-      res.status(404).json({ status: 'unavailable', reason: 'metrics_off' });
-      return;
-    }
     try {
-      const answer = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(5_000) });
-      res
-        .status(answer.status)
-        .type(answer.headers.get('content-type') ?? 'text/plain; version=0.0.4')
-        .send(await answer.text());
+      let sdk = '';
+      if (sdkMetricsUrl) {
+        const answer = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(5_000) });
+        if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+        sdk = await answer.text();
+      }
+      res.type(registry.contentType).send(`${sdk}${sdk.endsWith('\n') || !sdk ? '' : '\n'}${await registry.metrics()}`);
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'the SDK metrics exporter did not answer');
       res.status(503).json({ status: 'unavailable', reason: 'metrics_unavailable' });

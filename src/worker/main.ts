@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
   if (!existsSync(bundlePath)) throw new StartupError(EXIT.missingTool, `${bundlePath} is missing: run npm run build`);
   const workflowBundle = { codePath: bundlePath };
-  const { worker, connection } = await createJourneyWorker({
+  const { worker, connection, namespace } = await createJourneyWorker({
     config,
     policy,
     temporal: temporalSettings(),
@@ -34,8 +34,9 @@ async function main(): Promise<void> {
   const listener = await startWorkerListener({
     address: config.metricsAddress,
     sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
-    workers: () => [{ worker, connection }],
+    workers: () => [{ worker, connection, namespace }],
     logger,
+    reviewDeadlineMs: policy.review.deadline,
   });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
   await worker.run().finally(() => listener.close());

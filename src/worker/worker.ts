@@ -46,7 +46,7 @@ export interface JourneyWorkerOptions {
 
 export async function createJourneyWorker(
   options: JourneyWorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+): Promise<{ worker: Worker; connection: NativeConnection; namespace: string }> {
   const { config, temporal, logger } = options;
   // Loaded and validated before connecting: a bad policy stops the worker at once.
   const policy = options.policy ?? loadPolicy(config.policyFile);
@@ -83,5 +83,5 @@ export async function createJourneyWorker(
     },
     'worker ready',
   );
-  return { worker, connection };
+  return { worker, connection, namespace: temporal.namespace };
 }
