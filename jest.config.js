@@ -31,7 +31,7 @@ const unit = [
   'telemetry',
   'verifier',
 ];
-const e2e = ['deploy', 'production', 'schemathesis', 'webui'];
+const e2e = ['alerts', 'deploy', 'liveAlert', 'production', 'schemathesis', 'webui'];
 const files = (names) => names.map((name) => `<rootDir>/test/${name}.test.ts`);
 
 /** @type {import('jest').Config} */
