@@ -3,7 +3,7 @@
  * with a compose implementation's own parser, the Dockerfile with hadolint.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -81,8 +81,10 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
     volumes: Record<string, unknown>;
   };
   expect(Object.keys(config.services).sort()).toEqual([
+    'alertmanager',
     'codec',
     'postgresql',
+    'prometheus',
     'receiver',
     'temporal',
     'temporal-setup',
@@ -100,6 +102,28 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
   for (const name of ['postgresql', 'temporal', 'receiver', 'worker'])
     expect(config.services[name]!.restart).toBe('unless-stopped');
   expect(Object.keys(config.volumes)).toContain('postgresql-data');
+});
+
+test('the monitoring profile: Prometheus and Alertmanager, off by default, with the tested files', () => {
+  const raw = parseYaml(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { profiles?: string[]; volumes?: string[]; healthcheck?: { test: string[] } }>;
+  };
+  const profiled = Object.entries(raw.services).filter(([, service]) => service.profiles);
+  expect(profiled.map(([name, service]) => [name, service.profiles])).toEqual([
+    ['prometheus', ['monitoring']],
+    ['alertmanager', ['monitoring']],
+  ]);
+  const mounted = profiled.flatMap(([, service]) => service.volumes ?? []).filter((v) => v.startsWith('./'));
+  expect(mounted.map((v) => v.split(':')[0]).sort()).toEqual([
+    './deploy/monitoring/alertmanager.yml',
+    './deploy/monitoring/alerts.yml',
+    './deploy/monitoring/prometheus.yml',
+  ]);
+  for (const volume of mounted) expect(existsSync(resolve(ROOT, volume.split(':')[0]!))).toBe(true);
+  // prometheus.yml loads its rules from beside itself: both land in /etc/prometheus.
+  expect(mounted.filter((v) => v.includes(':/etc/prometheus/')).length).toBe(2);
+  // The worker is healthy when ready (running, polling, connected), not merely when it answers.
+  expect(raw.services.worker!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:9464/readyz');
 });
 
 test('docker-compose.yml refuses to run without a database password', () => {
@@ -162,6 +186,9 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     // Internet-facing: never the LOS secret or where decisions go.
     receiver: ['BEGINI_API_KEY', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS'],
     worker: ['LOS_CALLBACK_SECRET', 'LOS_CALLBACK_URL', 'PAYLOAD_CODEC_KEYS'],
+    // The monitoring profile sees metrics only.
+    prometheus: [],
+    alertmanager: [],
   });
   expect((services.receiver!.environment as Record<string, string>).BEGINI_API_KEY).toBe(secrets.BEGINI_API_KEY);
   expect((services.worker!.environment as Record<string, string>).LOS_CALLBACK_SECRET).toBe(
