@@ -22,6 +22,8 @@ export interface FaultStack {
   webhookUrl: string;
   los: Los;
   client: Client;
+  /** The running worker's listener (metrics, health), e.g. http://127.0.0.1:PORT. */
+  workerUrl: string;
   killServer(): Promise<void>;
   startServer(): Promise<void>;
   killWorker(): Promise<void>;
@@ -107,13 +109,15 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     webhookUrl: `http://127.0.0.1:${receiverPort}/webhooks/begini`,
     los,
     client,
+    workerUrl: '',
     killServer: async () => server?.stop('SIGKILL'),
     startServer,
     killWorker: () => kill(worker),
     async startWorker() {
       const metricsPort = await freePort();
       worker = await spawnEntry('dist/src/worker/main.js', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-      await waitReady(`http://127.0.0.1:${metricsPort}/metrics`);
+      stack.workerUrl = `http://127.0.0.1:${metricsPort}`;
+      await waitReady(`${stack.workerUrl}/readyz`);
     },
     killReceiver: () => kill(receiver),
     async startReceiver() {
