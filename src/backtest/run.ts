@@ -1,0 +1,62 @@
+/** Reads, re-evaluates and writes the report: what `npm run backtest` does, callable from tests. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client } from '@temporalio/client';
+import { loadPolicy } from '../../activities/policy';
+import { AesGcmCodec } from '../codec/aesGcm';
+import type { WorkerConfig } from '../config';
+import { keyUidRefs } from '../logger';
+import { connectClient, type TemporalSettings } from '../temporal/connection';
+import { backtest, type BacktestReport } from './compare';
+import { readDecidedJourneys } from './read';
+import { renderHtml } from './report';
+
+export interface BacktestOptions {
+  policyFile: string;
+  query?: string;
+  since?: Date;
+  limit: number;
+  outDir: string;
+  /** The deployment's codec keys (and plaintext allowance), as the worker has them. */
+  codec: Pick<WorkerConfig, 'codecKeys' | 'acceptPlaintextUntil'>;
+  temporal: TemporalSettings;
+}
+
+export interface BacktestOutcome {
+  report: BacktestReport;
+  skipped: number;
+  truncated: boolean;
+  files: { html: string; json: string };
+}
+
+export async function runBacktest(options: BacktestOptions): Promise<BacktestOutcome> {
+  // The candidate is validated by the worker's own schema before anything is read.
+  const candidate = loadPolicy(options.policyFile);
+  keyUidRefs(options.codec.codecKeys);
+  const codec = new AesGcmCodec(
+    options.codec.codecKeys,
+    options.codec.acceptPlaintextUntil ? { acceptPlaintext: { until: options.codec.acceptPlaintextUntil } } : {},
+  );
+  const connection = await connectClient(options.temporal, 5_000);
+  try {
+    const client = new Client({ connection, namespace: options.temporal.namespace });
+    const read = await readDecidedJourneys({
+      client,
+      codec,
+      query: options.query,
+      since: options.since,
+      limit: options.limit,
+    });
+    const report = backtest(read.decisions, candidate, { filter: read.filter });
+    mkdirSync(options.outDir, { recursive: true });
+    const files = { html: resolve(options.outDir, 'report.html'), json: resolve(options.outDir, 'report.json') };
+    writeFileSync(
+      files.json,
+      `${JSON.stringify({ ...report, skipped: read.skipped, truncated: read.truncated }, null, 2)}\n`,
+    );
+    writeFileSync(files.html, renderHtml(report));
+    return { report, skipped: read.skipped, truncated: read.truncated, files };
+  } finally {
+    await connection.close();
+  }
+}
