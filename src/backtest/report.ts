@@ -49,17 +49,19 @@ const escape = (s: string) =>
 function chart(report: BacktestReport): string {
   const current = totals(report, 'current');
   const candidate = totals(report, 'candidate');
-  const max = Math.max(1, ...OUTCOMES.flatMap((o) => [current[o], candidate[o]]));
+  // Whole-number gridlines at an even step, four of them above zero.
+  const step = Math.max(1, Math.ceil(Math.max(...OUTCOMES.flatMap((o) => [current[o], candidate[o]])) / 4));
+  const max = step * 4;
   const [width, height, left, bottom, top] = [640, 300, 60, 40, 30];
   const plot = height - bottom - top;
   const group = (width - left - 20) / OUTCOMES.length;
   const bar = group / 3;
   const y = (n: number) => top + plot - (plot * n) / max;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f));
+  const ticks = [0, 1, 2, 3, 4].map((i) => i * step);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="chart-title">`,
     `<title id="chart-title">Journeys by outcome: current policy versus candidate ${escape(report.candidateVersion)}</title>`,
-    ...[...new Set(ticks)].map(
+    ...ticks.map(
       (t) =>
         `<line x1="${left}" x2="${width - 10}" y1="${y(t)}" y2="${y(t)}" stroke="#e1e4e8"/><text x="${left - 8}" y="${y(t) + 4}" text-anchor="end" font-size="12" fill="#57606a">${t}</text>`,
     ),
@@ -129,13 +131,13 @@ export function renderHtml(report: BacktestReport): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Policy backtest: ${escape(report.candidateVersion)}</title>
 <style>
-  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #24292f; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #24292f; margin: 2rem auto; max-width: 75rem; padding: 0 1rem; }
   h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
   .meta { color: #57606a; margin-top: 0; }
   table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid #d0d7de; padding: .3rem .7rem; text-align: right; }
-  th { background: #f6f8fa; } td:first-child, th[scope=row] { text-align: left; }
+  th { background: #f6f8fa; } td:first-child, th:first-child { text-align: left; }
   td.same { background: #eef6ee; } td.moved { background: #fff1e5; font-weight: 600; } td.total { background: #f6f8fa; }
-  .changed td { text-align: left; font-size: 13px; }
+  .changed td, .changed th { text-align: left; font-size: 13px; white-space: nowrap; }
   code { font-size: 12px; }
 </style>
 </head>
