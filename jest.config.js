@@ -19,6 +19,7 @@ const withTemporal = {
 };
 
 const unit = [
+  'backtestReport',
   'codec',
   'config',
   'events',

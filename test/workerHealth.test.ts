@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { loadWorkerConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { temporalSettings } from '../src/temporal/connection';
+import { Connection } from '@temporalio/client';
+import { ensureNamespace, registerSearchAttributes } from '../src/temporal/namespace';
 import { startWorkerListener, type PollingWorker, type WorkerListener } from '../src/worker/listener';
 import { createJourneyWorker } from '../src/worker/worker';
+import { delivery, newUid } from './support/begini';
 import { startStack, workerMetricsUrl, type Stack } from './support/stack';
 import { WORKFLOW_BUNDLE } from './support/paths';
 
@@ -65,6 +68,8 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 }
 
 const logger = createLogger('worker-health', 'silent');
+/** A namespace of its own, so the overdue-review count sees only this file's journeys. */
+const NAMESPACE = `worker-health-${process.pid}`;
 let stack: Stack;
 let relay: Relay;
 let polling: PollingWorker;
@@ -72,8 +77,21 @@ let run: Promise<void> | undefined;
 let listener: WorkerListener;
 
 beforeAll(async () => {
+  const admin = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+  await ensureNamespace(admin, NAMESPACE, 1);
+  // The operator service learns of a new namespace a moment after the frontend does.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await registerSearchAttributes(admin, NAMESPACE);
+      break;
+    } catch (err) {
+      if (attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  await admin.close();
   // A receiver only: it installs the runtime (with the SDK exporter) and gives the settings.
-  stack = await startStack({ name: 'worker-health', worker: false });
+  stack = await startStack({ name: 'worker-health', worker: false, env: { TEMPORAL_NAMESPACE: NAMESPACE } });
   relay = await startRelay(stack.env.TEMPORAL_ADDRESS!);
   const env = { ...stack.env, TEMPORAL_ADDRESS: relay.address };
   polling = await createJourneyWorker({
@@ -120,7 +138,42 @@ test('a running, polling worker is ready, and /metrics serves the SDK metrics', 
   expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
   const text = await metrics.text();
   expect(text).toMatch(/^temporal_num_pollers\{/m);
-  expect(text).toMatch(/^begini_reviews_overdue\{namespace="default"\} 0$/m);
+  expect(text).toContain(`\nbegini_reviews_overdue{namespace="${NAMESPACE}"} 0\n`);
+});
+
+/** The gauge as a listener with this review deadline serves it (visibility asked at every scrape). */
+async function overdueReviews(reviewDeadlineMs: number): Promise<number> {
+  const scraped = await startWorkerListener({
+    address: '127.0.0.1:0',
+    sdkMetricsUrl: null,
+    workers: () => [polling],
+    logger,
+    reviewDeadlineMs,
+    visibilityRefreshMs: 0,
+  });
+  try {
+    const text = await (await fetch(`${scraped.url}/metrics`)).text();
+    const line = new RegExp(`^begini_reviews_overdue\\{namespace="${NAMESPACE}"\\} (\\d+)$`, 'm').exec(text);
+    return line ? Number(line[1]) : Number.NaN;
+  } finally {
+    await scraped.close();
+  }
+}
+
+test('begini_reviews_overdue counts the journeys in review longer than the deadline', async () => {
+  expect(await overdueReviews(1)).toBe(0);
+  // An incomplete application is referred by the default policy: in review from now on.
+  const uid = newUid('WH');
+  expect((await stack.send(delivery('application.incomplete', uid))).status).toBe(200);
+  await stack.waitForJourney(uid, (view) => view.stage === 'in_review');
+  expect(
+    await eventually(
+      () => overdueReviews(1),
+      (n) => n === 1,
+    ),
+  ).toBe(1);
+  // Within a day's deadline it is not overdue.
+  expect(await overdueReviews(86_400_000)).toBe(0);
 });
 
 test('Temporal unreachable: not ready with temporal_unreachable, still alive', async () => {
