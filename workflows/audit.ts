@@ -31,7 +31,11 @@ export interface ActingOperator {
   requestId: string | null;
 }
 
-export function operatorOf(actor: OperatorActor | undefined, typedName: string | undefined, updateId: string | null): ActingOperator {
+export function operatorOf(
+  actor: OperatorActor | undefined,
+  typedName: string | undefined,
+  updateId: string | null,
+): ActingOperator {
   if (actor) return { via: 'journey-api', actor: actor.name, role: actor.role, requestId: actor.requestId };
   return { via: 'temporal-ui', actor: typedName?.trim() || 'unnamed', role: null, requestId: updateId };
 }

@@ -117,13 +117,7 @@ export interface OperatorActor {
 export type AuditVia = 'journey-api' | 'temporal-ui' | 'system';
 
 export type AuditAction =
-  | 'decided'
-  | 'review'
-  | 'review_deadline'
-  | 'handoff_delivered'
-  | 'handoff_rejected'
-  | 'redrive'
-  | 'handoff_retry';
+  'decided' | 'review' | 'review_deadline' | 'handoff_delivered' | 'handoff_rejected' | 'redrive' | 'handoff_retry';
 
 /** One step of the journey's audit trail: who, in what role, when, what, why, under which request. */
 export interface AuditEntry {

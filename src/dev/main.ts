@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       'Begini × Temporal dev stack is up.',
       `  Receiver    ${webhookUrl}`,
       `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz`,
-      `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorApiToken ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
+      `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorAuth ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
       `  Worker      http://${workerConfig.metricsAddress}/metrics`,
       `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${retentionDays}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
