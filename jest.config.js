@@ -20,6 +20,7 @@ const withTemporal = {
 
 const unit = [
   'codec',
+  'auth',
   'config',
   'events',
   'hostile.pure',
