@@ -11,6 +11,7 @@
  */
 import {
   isGrpcServiceError,
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -219,8 +220,13 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
         if (journeys.length >= limit) break;
       }
     } catch (err) {
-      if (isGrpcServiceError(err) && err.code === GRPC_INVALID_ARGUMENT)
-        throw new Rejection(400, 'invalid_query', `Temporal refused the list filter: ${err.details}`, 'Bad Request');
+      const grpc = isGrpcServiceError(err)
+        ? err
+        : err instanceof ServiceError && isGrpcServiceError(err.cause)
+          ? err.cause
+          : undefined;
+      if (grpc?.code === GRPC_INVALID_ARGUMENT)
+        throw new Rejection(400, 'invalid_query', `Temporal refused the list filter: ${grpc.details}`, 'Bad Request');
       throw unavailable(err);
     }
     return { query, journeys };
