@@ -5,6 +5,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { startLos, type Los } from '../src/dev/losStandIn';
+import { redrive as redriveCli, UsageError } from '../src/operator/redrive';
 import { redriveUpdate, reviewUpdate, type AuditEntry, type OperatorRole } from '../workflows/definitions';
 import { delivery, newUid } from './support/begini';
 import { OPERATORS, operatorsEnv } from './support/operators';
@@ -121,12 +122,10 @@ describe('the reviewer on a decision is the authenticated principal', () => {
 
   test('an update sent to Temporal directly (Web UI, CLI) is recorded as temporal-ui with its update id', async () => {
     const uid = await referredJourney();
-    const decision = await stack
-      .handle(uid)
-      .executeUpdate(reviewUpdate, {
-        args: [{ outcome: 'DECLINE', reviewer: 'typed in the UI' }],
-        updateId: 'ui-update-1',
-      });
+    const decision = await stack.handle(uid).executeUpdate(reviewUpdate, {
+      args: [{ outcome: 'DECLINE', reviewer: 'typed in the UI' }],
+      updateId: 'ui-update-1',
+    });
     expect(decision).toMatchObject({ reviewer: 'typed in the UI', reviewedVia: 'temporal-ui' });
     const view = await stack.journey(uid);
     expect(view.audit!.find((e) => e.action === 'review')).toMatchObject({
@@ -178,6 +177,7 @@ describe('redrive', () => {
     expect(sent[1]!.idempotencyKey).toBe(sent[0]!.idempotencyKey);
     expect(sent[1]!.body.decision).toMatchObject({ outcome: 'APPROVE' });
     expect(view.stage).toBe('decided');
+    await stack.recordHistory(uid, 'operator-review-redrive');
   });
 
   test('a decision the LOS refused goes back to delivery under a new key', async () => {
@@ -274,5 +274,41 @@ describe('redrive', () => {
     const result = await call(`?query=${encodeURIComponent("BeginiStage === 'x' AND")}`);
     expect(result.status).toBe(400);
     expect(result.body).toMatchObject({ reason: 'invalid_query' });
+  });
+});
+
+describe('npm run redrive', () => {
+  const env = () => ({ OPERATOR_TOKEN: OPERATORS.admin.token, OPERATOR_API_URL: stack.receiver.internalUrl });
+
+  test('by query: a dry run lists and changes nothing; the run redrives each with progress', async () => {
+    const uid = newUid('CLI');
+    await stack.send(delivery('psychometric_score.complete', uid));
+    await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered');
+    const args = ['--reason', 'LOS lost the batch', '--query', `WorkflowId = '${uid}'`];
+    let dry: Awaited<ReturnType<typeof redriveCli>> = [];
+    for (let i = 0; i < 50 && dry.length === 0; i++) {
+      dry = await redriveCli([...args, '--dry-run'], env(), () => {});
+      if (dry.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(dry).toEqual([{ uid, result: 'would_redrive', status: 0 }]);
+    expect(los.forUid(uid, 'decision')).toHaveLength(1);
+
+    const lines: string[] = [];
+    const done = await redriveCli(args, env(), (line) => lines.push(line));
+    expect(done).toEqual([{ uid, result: 'resend', status: 200 }]);
+    expect(lines).toContain(`[1/1] ${uid}: resend`);
+    await stack.waitForJourney(uid, () => los.forUid(uid, 'decision').length === 2);
+    await stack.recordHistory(uid, 'operator-redrive');
+  });
+
+  test('a reason is required, and a non-admin token is refused per journey', async () => {
+    await expect(redriveCli(['--uid', 'x'], env(), () => {})).rejects.toBeInstanceOf(UsageError);
+    const uid = newUid('CLI');
+    const refused = await redriveCli(
+      ['--uid', uid, '--reason', 'r'],
+      { ...env(), OPERATOR_TOKEN: OPERATORS.reviewer.token },
+      () => {},
+    );
+    expect(refused).toEqual([{ uid, result: 'insufficient_role', status: 403 }]);
   });
 });
