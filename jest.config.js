@@ -20,6 +20,7 @@ const withTemporal = {
 
 const unit = [
   'codec',
+  'audit',
   'auth',
   'config',
   'events',

@@ -202,6 +202,24 @@ describe('redrive', () => {
     ]);
   });
 
+  test('a failing hand-off retries at once instead of waiting out its pause', async () => {
+    const uid = newUid();
+    let down = true;
+    los.respond = (request) => (request.body.uid === uid && down ? 503 : 200);
+    await stack.send(delivery('psychometric_score.complete', uid));
+    // A whole round of retries fails first (about 13 s at the tests' 100 ms initial interval).
+    await stack.waitForJourney(uid, (v) => v.handoff.status === 'failing', 60_000);
+    down = false;
+    const asked = Date.now();
+    const result = await post(`/${uid}/redrive`, 'admin', { reason: 'LOS is back' });
+    expect(result.status).toBe(200);
+    expect(result.body.redrive).toMatchObject({ action: 'retry_now' });
+    const view = await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered');
+    // The pause after a failed round is 64 × 100 ms; the redrive cut it short.
+    expect(Date.now() - asked).toBeLessThan(3_000);
+    expect(view.audit!.find((e) => e.action === 'handoff_retry')).toMatchObject({ actor: OPERATORS.admin.name });
+  });
+
   test('a journey with nothing to hand off is 409 not_redrivable; a missing reason is 400', async () => {
     const uid = newUid();
     await stack.send(delivery('application.complete', uid));
