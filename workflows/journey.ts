@@ -322,7 +322,8 @@ async function settle(journey: JourneyState, publish: () => void): Promise<void>
     () => journey.pendingNotices.length > 0 || historyIsLong() || journey.phase !== 'settled',
     Math.max(remaining, 1),
   );
-  if (!woke) journey.phase = 'closed';
+  // A redrive accepted in the very activation the settle timer fired in still runs.
+  if (!woke && journey.phase === 'settled') journey.phase = 'closed';
 }
 
 function handoffFor(journey: JourneyState) {
