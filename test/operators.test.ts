@@ -3,7 +3,10 @@
  * reviewer on a decision is the authenticated principal, reviews from the Web UI or CLI are recorded
  * as such, and a referred, reviewed and redriven journey shows every step with its actor.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startLos, type Los } from '../src/dev/losStandIn';
 import { redrive as redriveCli, UsageError } from '../src/operator/redrive';
 import { redriveUpdate, reviewUpdate, type AuditEntry, type OperatorRole } from '../workflows/definitions';
@@ -328,5 +331,54 @@ describe('npm run redrive', () => {
       () => {},
     );
     expect(refused).toEqual([{ uid, result: 'insufficient_role', status: 403 }]);
+  });
+});
+
+describe('operators signed in with the identity provider (JWKS URL)', () => {
+  test('the provider unreachable is 503; a JWT verified against its JWKS passes; expired is 401', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'ES256' }] });
+    const idp = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const port = (idp.address() as AddressInfo).port;
+    // Down at first: the receiver starts anyway (the keys are fetched when a JWT arrives).
+    await new Promise<void>((r) => idp.close(() => r()));
+    const sso = await startStack({
+      name: 'operators-jwt',
+      worker: false,
+      env: {
+        OPERATOR_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        OPERATOR_JWT_ISSUER: 'https://idp.test',
+        OPERATOR_JWT_AUDIENCE: 'journeys',
+      },
+    });
+    const jwt = (expiresAt: number) =>
+      new SignJWT({ roles: ['viewer'] })
+        .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+        .setIssuer('https://idp.test')
+        .setAudience('journeys')
+        .setSubject('sam@lender')
+        .setExpirationTime(expiresAt)
+        .sign(privateKey);
+    const get = async (token: string) => {
+      const response = await fetch(`${sso.receiver.internalUrl}/journeys/${newUid()}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      expect(await get(await jwt(now + 300))).toMatchObject({ status: 503, body: { reason: 'jwks_unavailable' } });
+      await new Promise<void>((r) => idp.listen(port, '127.0.0.1', r));
+      // Authenticated as a viewer: the journey simply does not exist.
+      expect(await get(await jwt(now + 300))).toMatchObject({ status: 404, body: { reason: 'unknown_journey' } });
+      expect(await get(await jwt(now - 300))).toMatchObject({ status: 401, body: { reason: 'expired_token' } });
+      // No tokens file here: a named token is not a credential this receiver takes.
+      expect(await get(OPERATORS.admin.token)).toMatchObject({ status: 401, body: { reason: 'invalid_token' } });
+    } finally {
+      await sso.stop();
+      idp.closeAllConnections();
+      if (idp.listening) await new Promise<void>((r) => idp.close(() => r()));
+    }
   });
 });

@@ -55,7 +55,10 @@ function failureOf(err: unknown): AuthFailure {
   if (err instanceof errors.JWTExpired) return new AuthFailure('expired_token', 'the token has expired');
   if (err instanceof errors.JWTClaimValidationFailed)
     return new AuthFailure('invalid_token', `the token's ${err.claim} claim is not accepted`);
-  if (err instanceof errors.JWKSTimeout || (err instanceof Error && !(err instanceof errors.JOSEError)))
+  // Whatever is not jose's verdict on the token (a refused connection, a DNS failure, a timeout)
+  // is about reaching the provider, and can clear. (Not `instanceof Error`: Node's network errors
+  // come from another realm under a test runner's sandbox.)
+  if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError))
     return new AuthFailure('jwks_unavailable', 'the identity provider’s keys could not be fetched; retry later');
   return new AuthFailure('invalid_token', 'the token is not a valid signed JWT from the configured identity provider');
 }
