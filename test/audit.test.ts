@@ -57,8 +57,23 @@ describe('audit trail', () => {
     });
     expect(entry.actor.length).toBeLessThanOrEqual(200);
     expect(entry.requestId!.length).toBeLessThanOrEqual(128);
-    expect(entry.why!.length).toBeLessThanOrEqual(1_000);
+    expect(entry.why!.length).toBeLessThanOrEqual(500);
     expect(entry.via).toBe('temporal-ui');
+  });
+
+  test('the heaviest trail hostile operators can build stays under 100 KiB of journey state', () => {
+    const state = journey();
+    const huge = { name: '\u{1F600}'.repeat(1_000), role: 'admin' as const, requestId: 'r'.repeat(1_000) };
+    for (let i = 0; i < MAX_AUDIT_ENTRIES * 2; i++)
+      recordAudit(state, operatorOf(huge, undefined, null), {
+        at: now,
+        action: 'redrive',
+        what: '\u{1F600}'.repeat(1_000),
+        why: '\u{1F600}'.repeat(5_000),
+      });
+    const bytes = Buffer.byteLength(JSON.stringify({ audit: state.audit, auditOmitted: state.auditOmitted }));
+    console.log(`heaviest audit trail: ${bytes} bytes`);
+    expect(bytes).toBeLessThan(100 * 1024);
   });
 
   test('a review names either the principal (actor) or, from the Web UI, a typed reviewer; never both', () => {

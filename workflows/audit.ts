@@ -7,8 +7,8 @@ import type { AuditAction, AuditEntry, AuditVia, OperatorActor } from './definit
 
 export const MAX_AUDIT_ENTRIES = 50;
 const MAX_ACTOR_CHARS = 200;
-const MAX_WHAT_CHARS = 200;
-const MAX_WHY_CHARS = 1_000;
+const MAX_WHAT_CHARS = 120;
+const MAX_WHY_CHARS = 500;
 const MAX_REQUEST_ID_CHARS = 128;
 
 export interface Audited {
