@@ -180,6 +180,12 @@ describe('redrive', () => {
     expect(sent[1]!.idempotencyKey).toBe(sent[0]!.idempotencyKey);
     expect(sent[1]!.body.decision).toMatchObject({ outcome: 'APPROVE' });
     expect(view.stage).toBe('decided');
+    // The Web UI's Current Details (the SDK's metadata query) show the latest steps with their actors.
+    const metadata = await stack.handle(uid).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(
+      `redrive by ${OPERATORS.admin.name} (admin) via journey-api: resend APPROVE`,
+    );
+    expect(metadata.currentDetails).toContain(`review by ${OPERATORS.reviewer.name} (reviewer) via journey-api`);
     await stack.recordHistory(uid, 'operator-review-redrive');
   });
 
