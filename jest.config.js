@@ -21,6 +21,8 @@ const withTemporal = {
 const unit = [
   'backtestReport',
   'codec',
+  'audit',
+  'auth',
   'config',
   'events',
   'hostile.pure',

@@ -3,9 +3,12 @@
  * A bad configuration fails with one error that lists every problem.
  */
 import { readFileSync } from 'node:fs';
+import type { JSONWebKeySet } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
+import type { OperatorAuthSettings } from './auth/authenticator';
+import { readTokensFile } from './auth/tokensFile';
 import type { SigningKey } from './begini/verifier';
 import { CONTROL_CHARS } from './begini/events';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
@@ -118,7 +121,16 @@ const receiverEnvSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: intFrom(10_000),
-  OPERATOR_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  // Operators authenticate as themselves (src/auth): named tokens, an identity provider's JWTs, or both.
+  OPERATOR_TOKENS_FILE: z.string().min(1).optional(),
+  OPERATOR_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OPERATOR_JWKS_FILE: z.string().min(1).optional(),
+  OPERATOR_JWT_ISSUER: z.string().min(1).optional(),
+  OPERATOR_JWT_AUDIENCE: z.string().min(1).optional(),
+  OPERATOR_JWT_NAME_CLAIM: z.string().min(1).default('sub'),
+  OPERATOR_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Replaced by named principals; set, it stops the receiver rather than silently closing the API. */
+  OPERATOR_API_TOKEN: z.string().optional(),
   JOURNEY_REQUIRED_SCORES: z
     .string()
     .default('psychometric')
@@ -274,8 +286,8 @@ export interface ReceiverConfig {
   workflowIdPrefix: string;
   tls: { certFile: string; keyFile: string } | null;
   shutdownGraceMs: number;
-  /** Enables the /journeys API; absent means the API does not exist. */
-  operatorApiToken: string | null;
+  /** Enables the /journeys API; null means the API does not exist. */
+  operatorAuth: OperatorAuthSettings | null;
   deployments: Map<string, Deployment>;
   /** BEGINI_API_KEY: one key accepted for any integration id. Never set beside `deployments`. */
   fallback: Deployment | null;
@@ -342,6 +354,7 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   if (!fallback && deployments.size === 0) {
     problems.push('no Begini API key configured: set BEGINI_API_KEY, or BEGINI_DEPLOYMENTS_FILE with at least one key');
   }
+  const operatorAuth = operatorAuthOf(e, problems);
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
@@ -363,10 +376,72 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
     workflowIdPrefix: e.WORKFLOW_ID_PREFIX,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    operatorApiToken: e.OPERATOR_API_TOKEN ?? null,
+    operatorAuth,
     deployments,
     fallback,
   };
+}
+
+/**
+ * Who may use the journey API. Nothing configured: no API. Anything half-configured or unreadable
+ * is a problem that stops the receiver, never an API that is silently open or silently off.
+ */
+function operatorAuthOf(e: z.infer<typeof receiverEnvSchema>, problems: string[]): OperatorAuthSettings | null {
+  if (e.OPERATOR_API_TOKEN !== undefined) {
+    problems.push(
+      'OPERATOR_API_TOKEN is no longer read: operators authenticate as themselves, with OPERATOR_TOKENS_FILE (npm run operator-token) or OPERATOR_JWKS_URL / OPERATOR_JWKS_FILE (see docs/configuration.md)',
+    );
+  }
+  let tokens: OperatorAuthSettings['tokens'] = null;
+  if (e.OPERATOR_TOKENS_FILE) {
+    const read = readTokensFile(e.OPERATOR_TOKENS_FILE);
+    problems.push(...read.problems);
+    tokens = read.tokens;
+  }
+  let jwt: OperatorAuthSettings['jwt'] = null;
+  const jwtAsked = [e.OPERATOR_JWKS_URL, e.OPERATOR_JWKS_FILE, e.OPERATOR_JWT_ISSUER, e.OPERATOR_JWT_AUDIENCE].some(
+    (v) => v !== undefined,
+  );
+  if (jwtAsked) {
+    if ((e.OPERATOR_JWKS_URL === undefined) === (e.OPERATOR_JWKS_FILE === undefined))
+      problems.push('operator JWTs need exactly one of OPERATOR_JWKS_URL or OPERATOR_JWKS_FILE');
+    if (!e.OPERATOR_JWT_ISSUER) problems.push('operator JWTs need OPERATOR_JWT_ISSUER (the identity provider’s iss)');
+    if (!e.OPERATOR_JWT_AUDIENCE) problems.push('operator JWTs need OPERATOR_JWT_AUDIENCE (this API’s aud)');
+    const keys = e.OPERATOR_JWKS_FILE ? readJwksFile(e.OPERATOR_JWKS_FILE, problems) : null;
+    if (e.OPERATOR_JWT_ISSUER && e.OPERATOR_JWT_AUDIENCE && (e.OPERATOR_JWKS_URL || keys)) {
+      jwt = {
+        jwks: e.OPERATOR_JWKS_URL ? { url: e.OPERATOR_JWKS_URL } : { keys: keys! },
+        issuer: e.OPERATOR_JWT_ISSUER,
+        audience: e.OPERATOR_JWT_AUDIENCE,
+        nameClaim: e.OPERATOR_JWT_NAME_CLAIM,
+        rolesClaim: e.OPERATOR_JWT_ROLES_CLAIM,
+      };
+    }
+  }
+  return tokens || jwt ? { tokens, jwt } : null;
+}
+
+const jwksFileSchema = z.object({
+  keys: z
+    .array(z.looseObject({ kty: z.string() }))
+    .min(1, 'holds no key')
+    .refine((keys) => keys.every((k) => k.d === undefined), 'must hold public keys only'),
+});
+
+function readJwksFile(path: string, problems: string[]): JSONWebKeySet | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    problems.push(`OPERATOR_JWKS_FILE ${path}: ${(err as Error).message.split('\n')[0]}`);
+    return null;
+  }
+  const parsed = jwksFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...issuesOf(parsed.error).map((p) => `OPERATOR_JWKS_FILE ${path}: ${p}`));
+    return null;
+  }
+  return parsed.data as JSONWebKeySet;
 }
 
 /** The deployment an integration id belongs to, with the keys that may verify its deliveries. */

@@ -5,6 +5,8 @@
 import type { Server } from 'node:net';
 
 export const EXIT = {
+  /** EX_USAGE: the command line is wrong. */
+  usage: 64,
   /** EX_CONFIG: the configuration is invalid. */
   config: 78,
   /** EX_UNAVAILABLE: Temporal cannot be reached. */

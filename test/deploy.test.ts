@@ -138,7 +138,6 @@ test('.env.example holds no secret values', () => {
     'POSTGRES_PASSWORD',
     'BEGINI_API_KEY',
     'LOS_CALLBACK_SECRET',
-    'OPERATOR_API_TOKEN',
     'PAYLOAD_CODEC_KEYS',
     'CODEC_AUTH_TOKEN',
   ]) {
@@ -159,7 +158,6 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     CODEC_AUTH_TOKEN: 'SECRET-codec-auth-token-4c3f-0123456789',
     LOS_CALLBACK_URL: 'https://SECRET-los-callback-url-5b4a.invalid/decisions',
     LOS_CALLBACK_SECRET: 'SECRET-los-callback-secret-6a5b',
-    OPERATOR_API_TOKEN: 'SECRET-operator-api-token-7f6c-0123456789',
     BEGINI_KEY_UNLISTED: 'SECRET-begini-key-unlisted-8e7d',
   };
   const services = resolvedServices(envFile({ ...secrets, LOG_LEVEL: 'info' }));
@@ -184,7 +182,7 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     'temporal-setup': [],
     codec: ['CODEC_AUTH_TOKEN', 'PAYLOAD_CODEC_KEYS'],
     // Internet-facing: never the LOS secret or where decisions go.
-    receiver: ['BEGINI_API_KEY', 'OPERATOR_API_TOKEN', 'PAYLOAD_CODEC_KEYS'],
+    receiver: ['BEGINI_API_KEY', 'PAYLOAD_CODEC_KEYS'],
     worker: ['LOS_CALLBACK_SECRET', 'LOS_CALLBACK_URL', 'PAYLOAD_CODEC_KEYS'],
     // The monitoring profile sees metrics only.
     prometheus: [],

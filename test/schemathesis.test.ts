@@ -8,18 +8,20 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { startLos, type Los } from '../src/dev/losStandIn';
 import { TEST_KEY } from './support/begini';
+import { OPERATORS, operatorsEnv } from './support/operators';
 import { TEST_DATA_DIR } from './support/paths';
 import { startStack, type Stack } from './support/stack';
 
 const ROOT = resolve(__dirname, '..');
-const TOKEN = 'operator-token-for-schemathesis-5c2d';
+// A reviewer: every read and review is exercised, and the admin-only redrives answer their documented 403.
+const TOKEN = OPERATORS.reviewer.token;
 const CHECKS = 'status_code_conformance,content_type_conformance,response_schema_conformance,no_server_error_but_503';
 let los: Los;
 let stack: Stack;
 
 beforeAll(async () => {
   los = await startLos();
-  stack = await startStack({ name: 'schemathesis', los, env: { OPERATOR_API_TOKEN: TOKEN } });
+  stack = await startStack({ name: 'schemathesis', los, env: operatorsEnv('schemathesis') });
 });
 afterAll(async () => {
   await stack.stop();

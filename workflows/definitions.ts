@@ -96,6 +96,41 @@ export interface ReviewState {
   resolvedAt?: string;
 }
 
+/** Operator roles, each including the ones before it: read journeys, review them, redrive them. */
+export const OPERATOR_ROLES = ['viewer', 'reviewer', 'admin'] as const;
+export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+
+/** The principal the journey API authenticated, passed into the update it sends on their behalf. */
+export interface OperatorActor {
+  name: string;
+  role: OperatorRole;
+  /** The API request's id, also on its audit log line. */
+  requestId: string;
+}
+
+/**
+ * How an action reached the journey: `journey-api`, an authenticated principal; `temporal-ui`, an
+ * update sent to Temporal directly (Web UI, CLI), which carries no principal, so its name is
+ * whatever was typed and its request id is the update id (the history's UpdateAccepted event names
+ * the caller's Temporal identity); `system`, the journey itself (policy, deadline, the LOS's answer).
+ */
+export type AuditVia = 'journey-api' | 'temporal-ui' | 'system';
+
+export type AuditAction =
+  'decided' | 'review' | 'review_deadline' | 'handoff_delivered' | 'handoff_rejected' | 'redrive' | 'handoff_retry';
+
+/** One step of the journey's audit trail: who, in what role, when, what, why, under which request. */
+export interface AuditEntry {
+  at: string;
+  action: AuditAction;
+  via: AuditVia;
+  actor: string;
+  role: OperatorRole | null;
+  requestId: string | null;
+  what: string;
+  why: string | null;
+}
+
 export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
 
 export interface HandoffState {
@@ -130,10 +165,16 @@ export interface JourneyView {
   startedAt: string;
   expiresAt: string;
   settleUntil: string | null;
+  /** Oldest first; absent in journeys started before the audit trail existed. */
+  audit?: AuditEntry[];
+  auditOmitted?: number;
 }
 
 /** The failure types a rejected review update carries. */
 export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'InvalidReview' } as const;
+
+/** The failure types a rejected redrive update carries. */
+export const REDRIVE_REJECTIONS = { notRedrivable: 'NotRedrivable', invalid: 'InvalidRedrive' } as const;
 
 /** One verified webhook delivery, as the receiver hands it to the applicant's journey. */
 export interface BeginiDelivery {
@@ -200,13 +241,42 @@ export interface Decision {
   policyVersion: string;
   decidedAt: string;
   decidedBy: 'policy' | 'review' | 'review_deadline';
+  /** The authenticated principal (via the journey API), or the name typed in the Web UI. */
   reviewer?: string;
+  /** Absent on reviews recorded before it existed. */
+  reviewedVia?: AuditVia;
 }
 
+/**
+ * The journey API sends `actor` (the authenticated principal) and never `reviewer`; an update sent
+ * from the Web UI or CLI carries no principal, so it names its `reviewer` and is recorded as
+ * `temporal-ui`.
+ */
 export interface ReviewRequest {
   outcome: 'APPROVE' | 'DECLINE';
-  reviewer: string;
+  reviewer?: string;
   note?: string;
+  actor?: OperatorActor;
+}
+
+/**
+ * Hand the journey's current decision to the LOS again. `reason` is required; `operator` names a
+ * Web UI or CLI caller, as `reviewer` does on a review.
+ */
+export interface RedriveRequest {
+  reason: string;
+  operator?: string;
+  actor?: OperatorActor;
+}
+
+/**
+ * `resend`: a delivered decision goes again under the same Idempotency-Key; `redeliver`: a decision
+ * the LOS refused goes back to delivery (a new attempt, so a new key); `retry_now`: a failing
+ * hand-off retries without waiting out its pause.
+ */
+export interface RedriveResult {
+  action: 'resend' | 'redeliver' | 'retry_now';
+  outcome: Outcome;
 }
 
 /**
@@ -219,6 +289,7 @@ export const WORKFLOW_TYPES = { journey: 'beginiJourney', afterClose: 'deliverie
 export const beginiEventSignal = defineSignal<[BeginiDelivery]>('beginiEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');
 export const reviewUpdate = defineUpdate<Decision, [ReviewRequest]>('review');
+export const redriveUpdate = defineUpdate<RedriveResult, [RedriveRequest]>('redrive');
 
 /**
  * Coarse, non-identifying facts only: search attributes are stored unencrypted and indexed, and no

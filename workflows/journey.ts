@@ -5,15 +5,18 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities';
+import { operatorOf, recordAudit, SYSTEM } from './audit';
 import {
   beginiEventSignal,
   HANDOFF_REJECTED,
   journeyQuery,
+  redriveUpdate,
   reviewUpdate,
   type Decision,
   type JourneyInput,
@@ -32,6 +35,7 @@ import {
   type JourneyState,
 } from './journeyState';
 import { historyIsLong, publisher } from './publish';
+import { applyRedrive, checkRedrive } from './redrive';
 
 export interface JourneyRunInput extends JourneyInput {
   /** State handed over by continue-as-new. */
@@ -63,6 +67,20 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
       if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
     },
   });
+  setHandler(
+    redriveUpdate,
+    (request) => {
+      const result = applyRedrive(journey, request, new Date(), currentUpdateInfo()?.id ?? null);
+      publish();
+      return result;
+    },
+    {
+      validator: (request) => {
+        const check = checkRedrive(journey, request);
+        if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+      },
+    },
+  );
   publish();
 
   while (journey.phase !== 'closed') {
@@ -124,6 +142,12 @@ async function decide(journey: JourneyState): Promise<void> {
     decidedAt: now.toISOString(),
     decidedBy: 'policy',
   };
+  recordAudit(journey, SYSTEM.policy, {
+    at: now,
+    action: 'decided',
+    what: policy.outcome,
+    why: policy.reasons.join(', '),
+  });
   if (policy.review) {
     journey.review = {
       reason: 'referred',
@@ -152,21 +176,26 @@ async function awaitReview(journey: JourneyState): Promise<void> {
     decidedBy: 'review_deadline',
   };
   review.resolvedAt = journey.decision.decidedAt;
+  recordAudit(journey, SYSTEM.deadline, { at: new Date(), action: 'review_deadline', what: fallback });
   journey.phase = 'delivering';
 }
 
 function applyReview(journey: JourneyState, request: ReviewRequest, publish: () => void): Decision {
   const review = journey.review!;
-  const now = new Date().toISOString();
+  const at = new Date();
+  const now = at.toISOString();
+  const who = operatorOf(request.actor, request.reviewer, currentUpdateInfo()?.id ?? null);
   const decision: Decision = {
     outcome: request.outcome,
     reasons: [...(journey.decision?.reasons ?? []), `reviewed_${request.outcome.toLowerCase()}`],
     policyVersion: journey.decision?.policyVersion ?? 'unknown',
     decidedAt: now,
     decidedBy: 'review',
-    reviewer: request.reviewer,
+    reviewer: who.actor,
+    reviewedVia: who.via,
   };
-  Object.assign(review, { reviewer: request.reviewer, note: request.note, resolvedAt: now });
+  Object.assign(review, { reviewer: who.actor, note: request.note, resolvedAt: now });
+  recordAudit(journey, who, { at, action: 'review', what: request.outcome, why: request.note ?? null });
   journey.decision = decision;
   journey.phase = 'delivering';
   publish();
@@ -224,6 +253,9 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
         lastError: null,
       };
       removeFlag(journey, 'handoff_failing');
+      delete journey.retryHandoffNow;
+      if (result.delivered)
+        recordAudit(journey, SYSTEM.los, { at: new Date(), action: 'handoff_delivered', what: decision.outcome });
       journey.settleUntil = new Date(Date.now() + journey.settings.settleMs).toISOString();
       journey.phase = 'settled';
       return;
@@ -235,6 +267,12 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
         journey.decisionsDelivered++;
         journey.handoff = { ...journey.handoff, status: 'rejected', lastError: message };
         addFlag(journey, 'handoff_rejected');
+        recordAudit(journey, SYSTEM.los, {
+          at: new Date(),
+          action: 'handoff_rejected',
+          what: decision.outcome,
+          why: message,
+        });
         journey.review = {
           reason: 'handoff_rejected',
           since: new Date().toISOString(),
@@ -248,7 +286,9 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
       journey.handoff = { status: 'failing', failedRounds: journey.handoff.failedRounds + 1, lastError: message };
       addFlag(journey, 'handoff_failing');
       publish();
-      await condition(historyIsLong, retryPause);
+      // An operator's redrive (`retry_now`) cuts the pause short.
+      await condition(() => historyIsLong() || journey.retryHandoffNow === true, retryPause);
+      delete journey.retryHandoffNow;
       if (historyIsLong()) return;
     }
   }
@@ -277,8 +317,13 @@ async function settle(journey: JourneyState, publish: () => void): Promise<void>
     publish();
   }
   const remaining = Date.parse(journey.settleUntil!) - Date.now();
-  const woke = await condition(() => journey.pendingNotices.length > 0 || historyIsLong(), Math.max(remaining, 1));
-  if (!woke) journey.phase = 'closed';
+  // A redrive moves a settled journey back to delivery.
+  const woke = await condition(
+    () => journey.pendingNotices.length > 0 || historyIsLong() || journey.phase !== 'settled',
+    Math.max(remaining, 1),
+  );
+  // A redrive accepted in the very activation the settle timer fired in still runs.
+  if (!woke && journey.phase === 'settled') journey.phase = 'closed';
 }
 
 function handoffFor(journey: JourneyState) {

@@ -2,7 +2,9 @@
  * The applicant journey as plain data and pure functions, so it can be reasoned about and tested
  * without Temporal. The workflow owns time and side effects; this module owns what events mean.
  */
+import type { Audited } from './audit';
 import {
+  OPERATOR_ROLES,
   REVIEW_REJECTIONS,
   type ApplicationStatus,
   type BeginiDelivery,
@@ -35,7 +37,7 @@ export interface LateNotice {
   score: NoticeScore | null;
 }
 
-export interface JourneyState {
+export interface JourneyState extends Audited {
   uid: string;
   integrationId: string;
   environment: string;
@@ -59,6 +61,8 @@ export interface JourneyState {
   idempotencyScope?: string;
   review: ReviewState | null;
   handoff: HandoffState;
+  /** An operator asked a failing hand-off to retry without waiting out its pause. */
+  retryHandoffNow?: boolean;
   settleUntil: string | null;
   events: EventRecord[];
   eventsOmitted: number;
@@ -105,6 +109,7 @@ export function startJourney(input: JourneyInput, now: Date, phase: Phase = 'wai
     pendingNotices: [],
     noticesSent: 0,
     seen: { fingerprints: [], semanticKeys: [] },
+    audit: [],
   };
 }
 
@@ -311,6 +316,8 @@ export function viewOf(state: JourneyState): JourneyView {
     startedAt: state.startedAt,
     expiresAt: state.expiresAt,
     settleUntil: state.settleUntil,
+    audit: state.audit ?? [],
+    auditOmitted: state.auditOmitted ?? 0,
   };
 }
 
@@ -327,14 +334,33 @@ export function checkReview(state: JourneyState, request: unknown): ReviewCheck 
     };
   }
   if (!request || typeof request !== 'object') return invalid('review must be an object');
-  const { outcome, reviewer, note } = request as Record<string, unknown>;
+  const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
   if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return invalid('outcome must be APPROVE or DECLINE');
-  if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
+  if (actor !== undefined) {
+    const problem = actorProblem(actor, ['reviewer', 'admin']);
+    if (problem) return invalid(problem);
+    // The authenticated principal is the reviewer: a typed name beside it would be a second claim.
+    if (reviewer !== undefined) return invalid('a review with an actor names no reviewer');
+  } else if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
     return invalid('reviewer must be a non-empty string of at most 200 characters');
   }
   if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
     return invalid('note must be a string of at most 2000 characters');
   return { ok: true };
+}
+
+/** What is wrong with an update's `actor`, for a role that must be one of `allowed`; null when nothing is. */
+export function actorProblem(actor: unknown, allowed: readonly string[]): string | null {
+  if (!actor || typeof actor !== 'object') return 'actor must be an object';
+  const { name, role, requestId } = actor as Record<string, unknown>;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
+    return 'actor.name must be a non-empty string of at most 200 characters';
+  if (typeof role !== 'string' || !(OPERATOR_ROLES as readonly string[]).includes(role))
+    return `actor.role must be one of ${OPERATOR_ROLES.join(', ')}`;
+  if (!allowed.includes(role)) return `the ${role} role may not do this`;
+  if (typeof requestId !== 'string' || requestId === '' || requestId.length > 128)
+    return 'actor.requestId must be a non-empty string of at most 128 characters';
+  return null;
 }
 
 export function addFlag(state: JourneyState, flag: Flag): void {

@@ -1,5 +1,6 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { auditLines } from './audit';
 import { searchAttributes as sa } from './definitions';
 import { stageOf, type JourneyState } from './journeyState';
 
@@ -83,5 +84,7 @@ function describe(journey: JourneyState): string {
     `**Deliveries:** ${journey.counts.deliveries} (${journey.counts.duplicates} duplicate, ${journey.counts.late} late${quarantined})`,
   );
   if (journey.flags.length) lines.push(`**Flags:** ${journey.flags.join(', ')}`);
+  const audit = auditLines(journey);
+  if (audit.length) lines.push(`**Audit (latest):**\n\n${audit.map((line) => `- ${line}`).join('\n')}`);
   return lines.join('\n\n');
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPolicy } from '../../activities/policy';
+import { newToken, tokenDigest } from '../auth/tokensFile';
 import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
 import { startCodecServer } from '../codec/server';
 import {
@@ -41,6 +42,16 @@ async function main(): Promise<void> {
     console.log(`\nNo BEGINI_API_KEY set: using a local dev key kept in .data/dev-api-key\n  ${env.BEGINI_API_KEY}\n`);
   }
   env.PAYLOAD_CODEC_KEYS ??= devSecret('dev-codec-keys', generateCodecKeySpec);
+  const operatorAuthSet = [env.OPERATOR_TOKENS_FILE, env.OPERATOR_JWKS_URL, env.OPERATOR_JWKS_FILE].some(Boolean);
+  if (!operatorAuthSet) {
+    // The journey API on loopback, for one local admin whose token is kept beside the other dev secrets.
+    const token = devSecret('dev-operator-token', newToken);
+    env.OPERATOR_TOKENS_FILE = resolve(DATA_DIR, 'dev-operators.yaml');
+    writeFileSync(
+      env.OPERATOR_TOKENS_FILE,
+      `operators:\n  - name: dev-admin\n    role: admin\n    sha256: ${tokenDigest(token).toString('hex')}\n`,
+    );
+  }
   // Every setting is checked before anything starts.
   const workerConfig = loadWorkerConfig(env);
   const receiverConfig = loadReceiverConfig(env);
@@ -114,7 +125,10 @@ async function main(): Promise<void> {
       'Begini × Temporal dev stack is up.',
       `  Receiver    ${webhookUrl}`,
       `  Health      ${receiver.url}/healthz · ${receiver.url}/readyz`,
-      `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorApiToken ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
+      `  Internal    ${receiver.internalUrl}/metrics${receiverConfig.operatorAuth ? ` · ${receiver.internalUrl}/journeys` : ''} (operators only; loopback by default)`,
+      ...(operatorAuthSet
+        ? []
+        : ['              journey API token (dev-admin, admin role) in .data/dev-operator-token']),
       `  Worker      ${workerListener.url}/metrics · ${workerListener.url}/healthz · ${workerListener.url}/readyz`,
       `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${retentionDays}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,

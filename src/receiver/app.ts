@@ -8,6 +8,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
+import { authenticator } from '../auth/authenticator';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature, type SigningKey } from '../begini/verifier';
 import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
@@ -237,9 +238,9 @@ export function createInternalApp(deps: ReceiverDeps) {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
-  // Off unless a token is configured: never open by default.
-  if (config.operatorApiToken) {
-    app.use(journeysApi({ config, clients, token: config.operatorApiToken, logger }));
+  // Off unless operator authentication is configured: never open by default.
+  if (config.operatorAuth) {
+    app.use(journeysApi({ config, clients, authenticate: authenticator(config.operatorAuth), logger }));
   }
   app.use(notFound);
   app.use(rejectionHandler(logger, 'problem'));

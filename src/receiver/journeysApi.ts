@@ -1,27 +1,43 @@
 /**
- * The operators' API over journeys, on the internal listener and only when OPERATOR_API_TOKEN is
- * configured:
- *   GET  /journeys/:uid          the `journey` query
- *   GET  /journeys?stage=&decision=&since=&limit=   a visibility list
- *   POST /journeys/:uid/review   the `review` update
+ * The operators' API over journeys, on the internal listener and only when operator authentication
+ * is configured (src/auth): every caller is a named principal with a role.
+ *   GET  /journeys/:uid            viewer    the `journey` query
+ *   GET  /journeys?stage=&decision=&handoff=&query=&since=&limit=   viewer   a visibility list
+ *   POST /journeys/:uid/review     reviewer  the `review` update, recorded as the principal
+ *   POST /journeys/:uid/redrive    admin     the `redrive` update
+ *   POST /journeys/redrive         admin     redrive every journey a filter selects (rate limited, dry-run)
  * With several deployments, `?integration=<integrationId>` picks whose journeys (each lives in its
- * deployment's namespace).
+ * deployment's namespace). Every operator action is also one `operator action` audit log line.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { envelopeSchema } from '../begini/events';
+import type { Authenticate } from '../auth/authenticator';
+import { allows, AuthFailure, type Principal } from '../auth/principal';
+import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
 import { allDeployments, type ReceiverConfig } from '../config';
-import type { Logger } from '../logger';
+import { uidRef, type Logger } from '../logger';
+import { paced } from '../operator/pace';
 import {
   journeyQuery,
+  REDRIVE_REJECTIONS,
+  redriveUpdate,
   REVIEW_REJECTIONS,
   reviewUpdate,
   searchAttributes,
   STAGES,
   WORKFLOW_TYPES,
+  type OperatorActor,
+  type OperatorRole,
+  type RedriveResult,
 } from '../../workflows/definitions';
 import { Rejection } from './rejection';
 
@@ -34,30 +50,61 @@ const since = z.iso
     'must be between the years 2000 and 9999',
   );
 
-export const listQuery = z.strictObject({
+const HANDOFF_STATUSES = ['pending', 'delivered', 'failing', 'rejected', 'not_configured'] as const;
+
+const journeyFilter = {
   stage: z.enum(STAGES).optional(),
   decision: z.enum(['APPROVE', 'DECLINE', 'REFER']).optional(),
+  handoff: z.enum(HANDOFF_STATUSES).optional(),
+  /** A visibility list filter, ANDed with the others (e.g. `BeginiFlags = 'handoff_rejected'`). */
+  query: z
+    .string()
+    .min(1)
+    .max(1_000)
+    .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters')
+    .optional(),
   since: since.optional(),
+};
+
+export const listQuery = z.strictObject({
+  ...journeyFilter,
   limit: z.coerce.number().int().min(1).max(500).default(50),
   integration: z.string().max(128).optional(),
 });
 
+/** No `reviewer`: the reviewer is the authenticated principal. */
 export const reviewBody = z.strictObject({
   outcome: z.enum(['APPROVE', 'DECLINE']),
-  reviewer: z.string().trim().min(1).max(200),
   note: z.string().max(2000).optional(),
 });
+
+const reason = z.string().trim().min(1).max(1_000);
+
+export const redriveBody = z.strictObject({ reason });
+
+export const bulkRedriveBody = z
+  .strictObject({
+    filter: z.strictObject(journeyFilter),
+    reason,
+    dryRun: z.boolean().default(false),
+    limit: z.number().int().min(1).max(100).default(20),
+    perSecond: z.number().min(0.5).max(20).default(5),
+  })
+  // The answer comes when the last journey is done: keep it within half a minute (the CLI has no such limit).
+  .refine(
+    (body) => body.limit / body.perSecond <= 30,
+    'limit / perSecond must be at most 30 seconds; use npm run redrive for more',
+  );
 
 export interface JourneysApiDeps {
   config: ReceiverConfig;
   clients: ReadonlyMap<string, Client>;
-  token: string;
+  authenticate: Authenticate;
   logger: Logger;
 }
 
-export function journeysApi({ config, clients, token, logger }: JourneysApiDeps): express.Router {
+export function journeysApi({ config, clients, authenticate, logger }: JourneysApiDeps): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const expected = digest(token);
   const deployments = allDeployments(config);
   const workflowId = (uid: string) => `${config.workflowIdPrefix}${uid}`;
 
@@ -89,9 +136,33 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
     return uid.data;
   }
 
-  router.use('/journeys', (req: Request, res: Response, next: NextFunction) => {
+  function actorOf(res: Response): OperatorActor {
+    const principal = res.locals.principal as Principal;
+    return { name: principal.name, role: principal.role, requestId: String(res.locals.reqId) };
+  }
+
+  /** One structured line per operator action: who, role, what, on which journey (by ref), with what result. */
+  function auditLog(res: Response, action: string, uid: string, result: Record<string, unknown>): void {
+    const principal = res.locals.principal as Principal;
+    logger.info(
+      {
+        audit: true,
+        reqId: res.locals.reqId,
+        principal: principal.name,
+        role: principal.role,
+        authMethod: principal.method,
+        action,
+        uidRef: uidRef(uid),
+        ...result,
+      },
+      'operator action',
+    );
+  }
+
+  router.use('/journeys', async (req: Request, res: Response, next: NextFunction) => {
     res.on('finish', () => {
       // The path holds a uid: log the route's shape only.
+      const principal = res.locals.principal as Principal | undefined;
       logger.info(
         {
           reqId: res.locals.reqId,
@@ -99,35 +170,39 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
           api: 'journeys',
           status: res.statusCode,
           reason: res.locals.reason ?? 'none',
+          principal: principal?.name,
+          role: principal?.role,
         },
         'operator api',
       );
     });
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    // Compared as digests, so neither the length nor the content of the token leaks through timing.
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      return next(
-        new Rejection(
-          401,
-          'unauthorized',
-          'a valid Authorization: Bearer <OPERATOR_API_TOKEN> is required',
-          'Unauthorized',
-          { 'www-authenticate': 'Bearer' },
-        ),
-      );
+    try {
+      res.locals.principal = await authenticate(req.headers.authorization);
+      next();
+    } catch (err) {
+      next(err instanceof AuthFailure ? authRejection(err) : err);
     }
-    next();
   });
 
-  router.get('/journeys', async (req, res) => {
-    const parsed = listQuery.safeParse(req.query);
-    if (!parsed.success) throw new Rejection(400, 'invalid_query', firstIssue(parsed.error), 'Bad Request');
-    const { stage, decision, since, limit } = parsed.data;
-    const client = clientFor(req);
+  const requireRole =
+    (role: OperatorRole) =>
+    (_req: Request, res: Response, next: NextFunction): void => {
+      const principal = res.locals.principal as Principal;
+      if (allows(principal.role, role)) return next();
+      next(
+        authRejection(
+          new AuthFailure('insufficient_role', `this needs the ${role} role; ${principal.name} is ${principal.role}`),
+        ),
+      );
+    };
+
+  async function listJourneys(client: Client, filter: z.infer<z.ZodObject<typeof journeyFilter>>, limit: number) {
     const clauses = [`WorkflowType = '${WORKFLOW_TYPES.journey}'`];
-    if (stage) clauses.push(`${searchAttributes.stage.name} = '${stage}'`);
-    if (decision) clauses.push(`${searchAttributes.decision.name} = '${decision}'`);
-    if (since) clauses.push(`StartTime >= '${since.toISOString()}'`);
+    if (filter.stage) clauses.push(`${searchAttributes.stage.name} = '${filter.stage}'`);
+    if (filter.decision) clauses.push(`${searchAttributes.decision.name} = '${filter.decision}'`);
+    if (filter.handoff) clauses.push(`${searchAttributes.handoff.name} = '${filter.handoff}'`);
+    if (filter.since) clauses.push(`StartTime >= '${filter.since.toISOString()}'`);
+    if (filter.query) clauses.push(`(${filter.query})`);
     const query = clauses.join(' AND ');
     const journeys = [];
     try {
@@ -137,6 +212,7 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
           status: execution.status.name,
           stage: execution.typedSearchAttributes.get(searchAttributes.stage) ?? null,
           decision: execution.typedSearchAttributes.get(searchAttributes.decision) ?? null,
+          handoff: execution.typedSearchAttributes.get(searchAttributes.handoff) ?? null,
           flags: execution.typedSearchAttributes.get(searchAttributes.flags) ?? [],
           startTime: execution.startTime.toISOString(),
           closeTime: execution.closeTime?.toISOString() ?? null,
@@ -144,12 +220,85 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
         if (journeys.length >= limit) break;
       }
     } catch (err) {
+      const grpc = isGrpcServiceError(err)
+        ? err
+        : err instanceof ServiceError && isGrpcServiceError(err.cause)
+          ? err.cause
+          : undefined;
+      if (grpc?.code === GRPC_INVALID_ARGUMENT)
+        throw new Rejection(400, 'invalid_query', `Temporal refused the list filter: ${grpc.details}`, 'Bad Request');
       throw unavailable(err);
     }
-    res.json({ query, journeys });
+    return { query, journeys };
+  }
+
+  /**
+   * The journey's latest run, if it is an open `beginiJourney`: a closed journey (or the recorder of
+   * deliveries after its close) takes no update, and saying so beats a confusing 404 or 503.
+   */
+  async function openJourney(client: Client, uid: string): Promise<WorkflowHandle> {
+    const handle = client.workflow.getHandle(workflowId(uid));
+    const description = await bounded(client, () => handle.describe());
+    if (description.type !== WORKFLOW_TYPES.journey || description.status.name !== 'RUNNING') {
+      throw new Rejection(
+        409,
+        'journey_closed',
+        'the journey has closed (its settle period is over); it takes no review or redrive',
+        'Conflict',
+      );
+    }
+    return handle;
+  }
+
+  async function redrive(client: Client, uid: string, reasonText: string, res: Response): Promise<RedriveResult> {
+    try {
+      const handle = await openJourney(client, uid);
+      const result = await bounded(client, () =>
+        handle.executeUpdate(redriveUpdate, { args: [{ reason: reasonText, actor: actorOf(res) }] }),
+      );
+      auditLog(res, 'redrive', uid, { result: result.action, outcome: result.outcome });
+      return result;
+    } catch (err) {
+      const rejection = updateRejection(err, REDRIVE_REJECTIONS.notRedrivable, 'not_redrivable', 'invalid_redrive');
+      auditLog(res, 'redrive', uid, { refused: rejection instanceof Rejection ? rejection.reason : 'error' });
+      throw rejection;
+    }
+  }
+
+  router.get('/journeys', requireRole('viewer'), async (req, res) => {
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) throw new Rejection(400, 'invalid_query', firstIssue(parsed.error), 'Bad Request');
+    res.json(await listJourneys(clientFor(req), parsed.data, parsed.data.limit));
   });
 
-  router.get('/journeys/:uid', async (req, res) => {
+  router.post('/journeys/redrive', requireRole('admin'), express.json({ limit: '16kb' }), async (req, res) => {
+    const parsed = bulkRedriveBody.safeParse(req.body);
+    if (!parsed.success) throw new Rejection(400, 'invalid_redrive', firstIssue(parsed.error), 'Bad Request');
+    const { filter, reason: why, dryRun, limit, perSecond } = parsed.data;
+    const client = clientFor(req);
+    const { query, journeys } = await listJourneys(client, filter, limit);
+    const open = journeys.filter((j) => j.status === 'RUNNING');
+    if (dryRun) {
+      res.json({
+        query,
+        dryRun,
+        matched: journeys.length,
+        journeys: open.map((j) => ({ uid: j.uid, result: 'would_redrive' })),
+      });
+      return;
+    }
+    const results = await paced(open, perSecond, async (journey) => {
+      try {
+        const result = await redrive(client, journey.uid, why, res);
+        return { uid: journey.uid, result: result.action };
+      } catch (err) {
+        return { uid: journey.uid, result: 'refused', reason: err instanceof Rejection ? err.reason : 'error' };
+      }
+    });
+    res.json({ query, dryRun, matched: journeys.length, journeys: results });
+  });
+
+  router.get('/journeys/:uid', requireRole('viewer'), async (req, res) => {
     const uid = uidParam(req);
     try {
       const client = clientFor(req);
@@ -159,36 +308,75 @@ export function journeysApi({ config, clients, token, logger }: JourneysApiDeps)
     }
   });
 
-  router.post('/journeys/:uid/review', express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/journeys/:uid/review', requireRole('reviewer'), express.json({ limit: '16kb' }), async (req, res) => {
     const uid = uidParam(req);
+    if (req.body && typeof req.body === 'object' && 'reviewer' in req.body) {
+      throw new Rejection(
+        400,
+        'invalid_review',
+        'reviewer: the reviewer is the authenticated operator; remove the field',
+        'Bad Request',
+      );
+    }
     const parsed = reviewBody.safeParse(req.body);
     if (!parsed.success) throw new Rejection(400, 'invalid_review', firstIssue(parsed.error), 'Bad Request');
     try {
       const client = clientFor(req);
+      const handle = await openJourney(client, uid);
       const decision = await bounded(client, () =>
-        client.workflow.getHandle(workflowId(uid)).executeUpdate(reviewUpdate, { args: [parsed.data] }),
+        handle.executeUpdate(reviewUpdate, { args: [{ ...parsed.data, actor: actorOf(res) }] }),
       );
+      auditLog(res, 'review', uid, { outcome: decision.outcome });
       res.json({ decision });
     } catch (err) {
-      const missing = notFound(err);
-      if (missing) throw missing;
-      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === REVIEW_REJECTIONS.notInReview) {
-        throw new Rejection(409, 'not_in_review', cause.message, 'Conflict');
-      }
-      if (cause instanceof ApplicationFailure) throw new Rejection(400, 'invalid_review', cause.message, 'Bad Request');
-      throw unavailable(err);
+      const rejection = updateRejection(err, REVIEW_REJECTIONS.notInReview, 'not_in_review', 'invalid_review');
+      auditLog(res, 'review', uid, { refused: rejection instanceof Rejection ? rejection.reason : 'error' });
+      throw rejection;
     }
+  });
+
+  router.post('/journeys/:uid/redrive', requireRole('admin'), express.json({ limit: '16kb' }), async (req, res) => {
+    const uid = uidParam(req);
+    const parsed = redriveBody.safeParse(req.body);
+    if (!parsed.success) throw new Rejection(400, 'invalid_redrive', firstIssue(parsed.error), 'Bad Request');
+    res.json({ redrive: await redrive(clientFor(req), uid, parsed.data.reason, res) });
   });
 
   return router;
 }
+
+const GRPC_INVALID_ARGUMENT = 3;
 
 /** An operator waits at most this long: a query or update no worker takes up in time is a 503, not a hung request. */
 const TEMPORAL_CALL_MS = 5_000;
 
 function bounded<T>(client: Client, call: () => Promise<T>): Promise<T> {
   return client.connection.withDeadline(Date.now() + TEMPORAL_CALL_MS, call);
+}
+
+function authRejection(failure: AuthFailure): Rejection {
+  const titles = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' } as const;
+  const headers: Record<string, string> =
+    failure.status === 401
+      ? {
+          'www-authenticate': `Bearer error="${failure.reason === 'missing_credentials' ? 'invalid_request' : 'invalid_token'}"`,
+        }
+      : failure.status === 503
+        ? { 'retry-after': '5' }
+        : {};
+  return new Rejection(failure.status, failure.reason, failure.message, titles[failure.status], headers);
+}
+
+/** What a refused update means: the journey's own rejection types are 4xx, anything else can clear. */
+function updateRejection(err: unknown, conflictType: string, conflictReason: string, invalidReason: string): unknown {
+  const missing = notFound(err);
+  if (missing) return missing;
+  if (err instanceof Rejection) return err;
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type === conflictType)
+    return new Rejection(409, conflictReason, cause.message, 'Conflict');
+  if (cause instanceof ApplicationFailure) return new Rejection(400, invalidReason, cause.message, 'Bad Request');
+  return unavailable(err);
 }
 
 /**
@@ -218,10 +406,6 @@ function notFound(err: unknown): Rejection | undefined {
   return err instanceof WorkflowNotFoundError
     ? new Rejection(404, 'unknown_journey', 'no journey with that uid', 'Not Found')
     : undefined;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function firstIssue(error: z.ZodError): string {

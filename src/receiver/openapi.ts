@@ -7,11 +7,12 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { envelopeSchema } from '../begini/events';
-import { STAGES } from '../../workflows/definitions';
-import { listQuery, reviewBody } from './journeysApi';
+import { OPERATOR_ROLES, STAGES } from '../../workflows/definitions';
+import { bulkRedriveBody, listQuery, redriveBody, reviewBody } from './journeysApi';
 import { PROBLEM_CONTENT_TYPE, problemSchema, webhookRejectionSchema } from './rejection';
 
 const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
+const auditVia = z.enum(['journey-api', 'temporal-ui', 'system']);
 const decision = z
   .looseObject({
     outcome,
@@ -19,9 +20,41 @@ const decision = z
     policyVersion: z.string(),
     decidedAt: z.string(),
     decidedBy: z.enum(['policy', 'review', 'review_deadline']),
-    reviewer: z.string().optional(),
+    reviewer: z
+      .string()
+      .optional()
+      .meta({ description: 'The authenticated principal, or the name typed in the Web UI' }),
+    reviewedVia: auditVia.optional(),
   })
   .meta({ id: 'Decision' });
+
+const auditEntry = z
+  .object({
+    at: z.string(),
+    action: z.enum([
+      'decided',
+      'review',
+      'review_deadline',
+      'handoff_delivered',
+      'handoff_rejected',
+      'redrive',
+      'handoff_retry',
+    ]),
+    via: auditVia,
+    actor: z.string(),
+    role: z.enum(OPERATOR_ROLES).nullable(),
+    requestId: z.string().nullable(),
+    what: z.string(),
+    why: z.string().nullable(),
+  })
+  .meta({
+    id: 'AuditEntry',
+    description: 'One step of the journey: who, in what role, when, what, why, under which request',
+  });
+
+const redriveResult = z
+  .object({ action: z.enum(['resend', 'redeliver', 'retry_now']), outcome })
+  .meta({ id: 'RedriveResult' });
 
 const journeyView = z
   .looseObject({
@@ -32,6 +65,8 @@ const journeyView = z
     flags: z.array(z.string()),
     integrationId: z.string(),
     environment: z.string(),
+    audit: z.array(auditEntry).optional(),
+    auditOmitted: z.number().int().optional(),
   })
   .meta({ id: 'JourneyView', description: 'The `journey` query of workflows/definitions.ts' });
 
@@ -43,6 +78,7 @@ const journeyList = z.object({
       status: z.string(),
       stage: z.string().nullable(),
       decision: z.string().nullable(),
+      handoff: z.string().nullable(),
       flags: z.array(z.string()),
       startTime: z.string(),
       closeTime: z.string().nullable(),
@@ -67,10 +103,26 @@ const operatorErrors = {
   '400': problems(
     'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `invalid_json`, `integration_required`, `bad_request`)',
   ),
-  '401': problems('Missing or wrong bearer token (`unauthorized`)'),
+  '401': problems(
+    'No usable credential (`missing_credentials`, `invalid_token`, `expired_token`); WWW-Authenticate: Bearer',
+  ),
+  '403': problems('The principal’s role does not allow this (`insufficient_role`)'),
   '404': problems('No such journey or integration (`unknown_journey`, `unknown_integration`)'),
-  '503': problems('Temporal unreachable'),
+  '503': problems('Temporal unreachable, or the identity provider’s keys out of reach (`jwks_unavailable`)'),
 };
+
+const bulkResult = z.object({
+  query: z.string(),
+  dryRun: z.boolean(),
+  matched: z.number().int(),
+  journeys: z.array(
+    z.object({
+      uid: z.string(),
+      result: z.enum(['would_redrive', 'resend', 'redeliver', 'retry_now', 'refused']),
+      reason: z.string().optional(),
+    }),
+  ),
+});
 
 export function openApiDocument() {
   return createDocument({
@@ -82,7 +134,14 @@ export function openApiDocument() {
         'The webhook Begini calls (public listener, PORT) and the journey API for operators (internal listener, INTERNAL_PORT).',
     },
     components: {
-      securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_API_TOKEN' } },
+      securitySchemes: {
+        operatorToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A named operator token (OPERATOR_TOKENS_FILE) or a JWT of the identity provider (OPERATOR_JWKS_URL); roles viewer < reviewer < admin',
+        },
+      },
     },
     paths: {
       '/webhooks/begini': {
@@ -141,7 +200,7 @@ export function openApiDocument() {
       },
       '/journeys': {
         get: {
-          summary: 'Journeys from visibility (internal listener)',
+          summary: 'Journeys from visibility (internal listener; viewer)',
           security: [{ operatorToken: [] }],
           requestParams: { query: listQuery },
           responses: {
@@ -152,7 +211,7 @@ export function openApiDocument() {
       },
       '/journeys/{uid}': {
         get: {
-          summary: 'One journey: the `journey` query (internal listener)',
+          summary: 'One journey: the `journey` query, with its audit trail (internal listener; viewer)',
           security: [{ operatorToken: [] }],
           requestParams: { path: uidPath, query: integrationQuery },
           responses: {
@@ -163,13 +222,50 @@ export function openApiDocument() {
       },
       '/journeys/{uid}/review': {
         post: {
-          summary: 'Review a referred journey: the `review` update (internal listener)',
+          summary:
+            'Review a referred journey: the `review` update, recorded as the principal (internal listener; reviewer)',
           security: [{ operatorToken: [] }],
           requestParams: { path: uidPath, query: integrationQuery },
           requestBody: { required: true, content: { 'application/json': { schema: reviewBody } } },
           responses: {
             '200': { description: 'The decision', content: { 'application/json': { schema: z.object({ decision }) } } },
-            '409': problems('The journey is not in review (`not_in_review`)'),
+            '409': problems('The journey is not in review, or has closed (`not_in_review`, `journey_closed`)'),
+            '413': problems('A body over 16 KiB (`payload_too_large`)'),
+            ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/{uid}/redrive': {
+        post: {
+          summary: 'Hand the current decision to the LOS again: the `redrive` update (internal listener; admin)',
+          security: [{ operatorToken: [] }],
+          requestParams: { path: uidPath, query: integrationQuery },
+          requestBody: { required: true, content: { 'application/json': { schema: redriveBody } } },
+          responses: {
+            '200': {
+              description: 'What the journey will do',
+              content: { 'application/json': { schema: z.object({ redrive: redriveResult }) } },
+            },
+            '409': problems(
+              'Nothing to hand off again, or the journey has closed (`not_redrivable`, `journey_closed`)',
+            ),
+            '413': problems('A body over 16 KiB (`payload_too_large`)'),
+            ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/redrive': {
+        post: {
+          summary:
+            'Redrive every open journey a filter selects, paced, or list them (dryRun) (internal listener; admin)',
+          security: [{ operatorToken: [] }],
+          requestParams: { query: integrationQuery },
+          requestBody: { required: true, content: { 'application/json': { schema: bulkRedriveBody } } },
+          responses: {
+            '200': {
+              description: 'Each journey and its result',
+              content: { 'application/json': { schema: bulkResult } },
+            },
             '413': problems('A body over 16 KiB (`payload_too_large`)'),
             ...operatorErrors,
           },
