@@ -61,7 +61,9 @@ test('2,500 duplicate deliveries: one decision, bounded events, continued as new
   expect(latest.runId).not.toBe(firstRunId);
   const firstRun = await stack.client.workflow.getHandle(uid, firstRunId).fetchHistory();
   expect(firstRun.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-  expect(firstRun.events!.length).toBeLessThan(2_600);
+  // The run continues as new past 2,000 events; signals that land while that last task runs are still
+  // appended to it, a few hundred on a loaded machine (2,779 seen at load 16 on 2 cores).
+  expect(firstRun.events!.length).toBeLessThan(3_200);
 
   // The continued journey still records, notifies and never re-decides.
   await stack.send(
