@@ -42,6 +42,8 @@ export interface TemporalCluster {
   /** The variables deploy/temporal/config/production.yaml reads, as this cluster sets them. */
   serverEnv: Record<string, string>;
   kill(service: TemporalService): Promise<void>;
+  /** Services that exited without being killed, e.g. `matching exited 1`. */
+  unexpectedExits(): string[];
   start(service: TemporalService): Promise<void>;
   /** `pg_ctl restart -m immediate`: every connection dropped, crash recovery on the way up. */
   restartPostgres(): Promise<void>;
@@ -117,8 +119,9 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
       ]),
       { env: { PATH: process.env.PATH!, ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', (code, signal) => log.end(`${new Date().toISOString()} exited: ${signal ?? code}\n`));
     processes.set(service, child);
   };
   const kill = async (service: TemporalService) => {
@@ -128,27 +131,43 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     child.kill('SIGKILL');
     await exited;
   };
-  for (const service of TEMPORAL_SERVICES) await start(service);
   const address = `127.0.0.1:${ports.frontendGrpc}`;
+  const stillRunning = () => {
+    const dead = [...processes].filter(([, child]) => child.exitCode !== null).map(([s]) => s);
+    if (dead.length) throw new Error(`Temporal ${dead.join(', ')} exited; see ${options.logDir}/temporal-*.log`);
+  };
+  const killed = new Set<ChildProcess>();
   const cluster: TemporalCluster = {
     address,
     serverEnv,
-    kill,
+    async kill(service) {
+      killed.add(processes.get(service)!);
+      await kill(service);
+    },
+    unexpectedExits: () =>
+      [...processes]
+        .filter(([, child]) => child.exitCode !== null && !killed.has(child))
+        .map(([service, child]) => `${service} exited ${child.exitCode}`),
     async start(service) {
       await start(service);
       if (service === 'frontend') await waitForFrontend(address);
     },
     restartPostgres: () => postgres.restart(),
     async stop() {
+      process.off('exit', postgres.stopNow);
       await Promise.all(TEMPORAL_SERVICES.map((s) => kill(s)));
       await postgres.stop();
     },
   };
+  // A runner that exits without stop() (jest's forceExit, a crash) must not leave PostgreSQL up.
+  process.once('exit', postgres.stopNow);
   try {
-    await waitForFrontend(address, () => {
-      const dead = TEMPORAL_SERVICES.filter((s) => processes.get(s)!.exitCode !== null);
-      if (dead.length) throw new Error(`Temporal ${dead.join(', ')} exited; see ${options.logDir}/temporal-*.log`);
-    });
+    // One service first: on a fresh database every service writes the cluster metadata, and
+    // those started together race (the loser exits with "version mismatch").
+    await start('frontend');
+    await waitForFrontend(address, stillRunning);
+    for (const service of TEMPORAL_SERVICES.filter((s) => s !== 'frontend')) await start(service);
+    await waitForRing(address, stillRunning);
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -175,6 +194,33 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
+/** Waits until the frontend reaches history and matching (in the system namespace). */
+async function waitForRing(address: string, stillRunning: () => void): Promise<void> {
+  const connection = await Connection.connect({ address });
+  const namespace = 'temporal-system';
+  try {
+    for (let attempt = 0; ; attempt++) {
+      stillRunning();
+      try {
+        // Only history can say a workflow does not exist; only matching can describe a queue.
+        const probe = await connection.workflowService
+          .describeWorkflowExecution({ namespace, execution: { workflowId: 'ring-probe' } })
+          .then(() => 0, (err: { code?: number }) => err.code);
+        if (probe !== GRPC_NOT_FOUND) throw new Error(`history not reachable yet (${probe})`);
+        await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: 'ring-probe' } });
+        return;
+      } catch (err) {
+        if (attempt > 180) throw new Error(`Temporal history or matching never joined: ${String(err)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+const GRPC_NOT_FOUND = 5;
+
 /** Waits until the frontend answers from its database. */
 async function waitForFrontend(address: string, stillRunning: () => void = () => undefined): Promise<void> {
   const deadline = Date.now() + 90_000;
@@ -200,6 +246,8 @@ async function waitForFrontend(address: string, stillRunning: () => void = () =>
 interface Postgres {
   port: number;
   password: string;
+  /** Synchronous, for an exiting process. */
+  stopNow(): void;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -247,6 +295,13 @@ async function startPostgres(bin: string, logDir: string): Promise<Postgres> {
   return {
     port,
     password,
+    stopNow() {
+      try {
+        pgCtl('stop', '-m', 'immediate');
+      } catch {
+        // Already stopped.
+      }
+    },
     async restart() {
       pgCtl('restart', '-m', 'immediate');
     },
