@@ -2,10 +2,11 @@
  * The benchmark's cluster section: the same measures as on the dev server, on the production
  * topology (a Temporal cluster on PostgreSQL, its services as separate processes; two receivers and
  * two workers installed as the image installs them). `npm run bench` calls it; alone:
- * `tsx bench/cluster.ts [--quick] [--shards N] [--workers N] [--receivers N]` (needs `npm run build`).
+ * `tsx bench/cluster.ts [--quick] [--shards N] [--workers N] [--receivers N]`.
  *   ack path     receivers round-robin, against the same signalWithStart made directly;
  *   end to end   score received to decision delivered to the LOS, in decisions per second.
  */
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,6 +144,8 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
     workers: options.workers ?? 2,
     temporalServices: 'frontend, history, matching, worker: one process each',
   };
+  // What the image holds: the compiled code and the prebuilt workflow bundle.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: resolve(__dirname, '..'), stdio: 'inherit' });
   const work = mkdtempSync(resolve(tmpdir(), 'begini-bench-cluster-'));
   const cluster = await startTemporalCluster({ logDir: resolve(work, 'logs'), historyShards: topology.historyShards });
   const los = await startLos();
@@ -200,7 +203,8 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
     const scoreSentAt = new Map<string, number>();
     const arrivals = new Map<string, number>();
     los.respond = (request) => {
-      if (request.body.kind === 'decision' && !arrivals.has(request.body.uid)) arrivals.set(request.body.uid, Date.now());
+      if (request.body.kind === 'decision' && !arrivals.has(request.body.uid))
+        arrivals.set(request.body.uid, Date.now());
       return 200;
     };
     const cpuBefore = cpuMs(process.pid);

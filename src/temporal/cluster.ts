@@ -205,7 +205,10 @@ async function waitForRing(address: string, stillRunning: () => void): Promise<v
         // Only history can say a workflow does not exist; only matching can describe a queue.
         const probe = await connection.workflowService
           .describeWorkflowExecution({ namespace, execution: { workflowId: 'ring-probe' } })
-          .then(() => 0, (err: { code?: number }) => err.code);
+          .then(
+            () => 0,
+            (err: { code?: number }) => err.code,
+          );
         if (probe !== GRPC_NOT_FOUND) throw new Error(`history not reachable yet (${probe})`);
         await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: 'ring-probe' } });
         return;
