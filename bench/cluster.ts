@@ -207,7 +207,22 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
         arrivals.set(request.body.uid, Date.now());
       return 200;
     };
-    const cpuBefore = cpuMs(process.pid);
+    // CPU time per part over the whole phase: where a decision's cost goes.
+    const parts = (): Record<string, number[]> => ({ ...cluster.pids(), ...apps!.pids(), load: [process.pid] });
+    const cpu = () =>
+      Object.fromEntries(
+        Object.entries(parts()).map(([part, pids]) => [
+          part,
+          pids.reduce((sum, pid) => {
+            try {
+              return sum + cpuMs(pid);
+            } catch {
+              return sum; // a backend that exited meanwhile
+            }
+          }, 0),
+        ]),
+      );
+    const cpuBefore = cpu();
     const started = Date.now();
     await load(uids.length, 32, async (i) => {
       const uid = uids[i]!;
@@ -224,10 +239,17 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
       decided: arrivals.size,
       decisionsPerSecond: Number((arrivals.size / ((last - started) / 1000)).toFixed(1)),
       scoreToDecisionMs: { p50: summary.p50, p99: summary.p99 },
-      loadGeneratorCpuMs: cpuMs(process.pid) - cpuBefore,
     };
+    const cpuAfter = cpu();
+    const cpuMsPerDecision = Object.fromEntries(
+      Object.keys(cpuAfter).map((part) => [
+        part,
+        Number((((cpuAfter[part] ?? 0) - (cpuBefore[part] ?? 0)) / Math.max(1, arrivals.size)).toFixed(2)),
+      ]),
+    );
     console.log(`  cluster end to end: ${JSON.stringify(endToEnd)}`);
-    return { topology, ackPath, endToEnd };
+    console.log(`  cluster CPU ms per decision: ${JSON.stringify(cpuMsPerDecision)}`);
+    return { topology, ackPath, endToEnd: { ...endToEnd, cpuMsPerDecision } };
   } finally {
     await apps?.stop();
     await connection?.close();

@@ -13,6 +13,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -42,6 +43,8 @@ export interface TemporalCluster {
   /** The variables deploy/temporal/config/production.yaml reads, as this cluster sets them. */
   serverEnv: Record<string, string>;
   kill(service: TemporalService): Promise<void>;
+  /** Process ids by part (PostgreSQL: the postmaster and its backends), for CPU accounting. */
+  pids(): Record<TemporalService | 'postgres', number[]>;
   /** Services that exited without being killed, e.g. `matching exited 1`. */
   unexpectedExits(): string[];
   start(service: TemporalService): Promise<void>;
@@ -143,6 +146,12 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     async kill(service) {
       killed.add(processes.get(service)!);
       await kill(service);
+    },
+    pids() {
+      const byService = Object.fromEntries(
+        TEMPORAL_SERVICES.map((s) => [s, processes.get(s)?.pid ? [processes.get(s)!.pid!] : []]),
+      ) as Record<TemporalService, number[]>;
+      return { ...byService, postgres: postgres.pids() };
     },
     unexpectedExits: () =>
       [...processes]
@@ -251,6 +260,7 @@ interface Postgres {
   password: string;
   /** Synchronous, for an exiting process. */
   stopNow(): void;
+  pids(): number[];
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -298,6 +308,15 @@ async function startPostgres(bin: string, logDir: string): Promise<Postgres> {
   return {
     port,
     password,
+    pids() {
+      try {
+        const postmaster = Number(readFileSync(resolve(pgData, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' });
+        return [postmaster, ...children.split('\n').filter(Boolean).map(Number)];
+      } catch {
+        return [];
+      }
+    },
     stopNow() {
       try {
         pgCtl('stop', '-m', 'immediate');

@@ -41,6 +41,7 @@ export interface ClusterApps {
   /** Receivers in rotation, as a load balancer with health checks would see them. */
   liveReceivers(): string[];
   codecUrl: string;
+  pids(): { receivers: number[]; workers: number[] };
   killReceiver(index: number): Promise<void>;
   killWorker(index: number): Promise<void>;
   stop(): Promise<void>;
@@ -109,6 +110,10 @@ export async function startClusterApps(options: AppOptions): Promise<ClusterApps
     receiverUrls,
     liveReceivers: () => receiverUrls.filter((_, i) => !down.has(i)),
     codecUrl: `http://127.0.0.1:${codecPort}`,
+    pids: () => ({
+      receivers: receivers.filter((c) => c.exitCode === null).map((c) => c.pid!),
+      workers: workers.filter((c) => c.exitCode === null).map((c) => c.pid!),
+    }),
     async killReceiver(index) {
       await kill(receivers[index]);
       // A load balancer's health check takes it out of rotation a moment later.
