@@ -197,6 +197,19 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
       );
     }
 
+    // The ack phase started journeys; let the workers catch up so end to end measures decisions,
+    // not that backlog.
+    const drainStarted = Date.now();
+    const acked = size.ack * 2 * 2;
+    while (
+      Number((await client.workflow.count(`WorkflowId STARTS_WITH 'CA-' AND BeginiStage = 'awaiting_scores'`)).count) <
+        acked &&
+      Date.now() - drainStarted < 600_000
+    )
+      await new Promise((r) => setTimeout(r, 500));
+    const drainSeconds = Number(((Date.now() - drainStarted) / 1000).toFixed(1));
+    console.log(`  cluster: workers drained the ack phase's ${acked} journeys in ${drainSeconds} s`);
+
     // End to end: complete then score per journey; decisions counted as they reach the LOS.
     const uids = Array.from({ length: size.journeys }, (_, i) => `CB-${i}-${Date.now().toString(36)}`);
     const post = poster(apps.receiverUrls, 32);
@@ -249,7 +262,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
     );
     console.log(`  cluster end to end: ${JSON.stringify(endToEnd)}`);
     console.log(`  cluster CPU ms per decision: ${JSON.stringify(cpuMsPerDecision)}`);
-    return { topology, ackPath, endToEnd: { ...endToEnd, cpuMsPerDecision } };
+    return { topology, ackPath, workerDrainSeconds: drainSeconds, endToEnd: { ...endToEnd, cpuMsPerDecision } };
   } finally {
     await apps?.stop();
     await connection?.close();
