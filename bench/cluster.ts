@@ -8,9 +8,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parseDelivery } from '../src/begini/events';
@@ -288,7 +288,12 @@ if (require.main === module) {
     workers: number(values.workers),
     receivers: number(values.receivers),
   }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
+    (result) => {
+      const file = resolve(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}-cluster.json`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify({ mode: values.quick ? 'quick' : 'full', cluster: result }, null, 2)}\n`);
+      console.log(`${JSON.stringify(result, null, 2)}\nwrote ${file}`);
+    },
     (err) => {
       console.error(err);
       process.exit(1);
