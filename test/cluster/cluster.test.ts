@@ -5,6 +5,7 @@
  * and an LOS stand-in. Mixed journeys through both receivers, then one fault at a time under load;
  * every row must show 0 lost, 0 double decisions, 0 double hand-offs.
  */
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
@@ -39,6 +40,7 @@ let client: Client;
 const rows: Row[] = [];
 
 beforeAll(async () => {
+  rmSync(LOG_DIR, { recursive: true, force: true });
   cluster = await startTemporalCluster({ logDir: LOG_DIR, historyShards: 4 });
   const imageDir = resolve(TEST_DATA_DIR, 'cluster-image');
   installLikeImage(imageDir);
