@@ -163,13 +163,17 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     },
     restartPostgres: () => postgres.restart(),
     async stop() {
-      process.off('exit', postgres.stopNow);
+      process.off('exit', stopNow);
       await Promise.all(TEMPORAL_SERVICES.map((s) => kill(s)));
       await postgres.stop();
     },
   };
-  // A runner that exits without stop() (jest's forceExit, a crash) must not leave PostgreSQL up.
-  process.once('exit', postgres.stopNow);
+  // A runner that exits without stop() (jest's forceExit, a crash) must not leave the cluster up.
+  const stopNow = () => {
+    for (const child of processes.values()) child.kill('SIGKILL');
+    postgres.stopNow();
+  };
+  process.once('exit', stopNow);
   try {
     // One service first: on a fresh database every service writes the cluster metadata, and
     // those started together race (the loser exits with "version mismatch").

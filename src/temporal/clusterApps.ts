@@ -121,9 +121,13 @@ export async function startClusterApps(options: AppOptions): Promise<ClusterApps
     },
     killWorker: (index) => kill(workers[index]),
     async stop() {
+      process.off('exit', stopNow);
       await Promise.all(children.map((child) => kill(child)));
     },
   };
+  // A runner that exits without stop() (jest's forceExit, a crash) must not leave them running.
+  const stopNow = () => children.forEach((child) => child.kill('SIGKILL'));
+  process.once('exit', stopNow);
   try {
     await Promise.all(waits);
   } catch (err) {
