@@ -38,6 +38,8 @@ export interface AppOptions {
 
 export interface ClusterApps {
   receiverUrls: string[];
+  /** Each receiver's internal listener (/metrics, the journey API), in the same order. */
+  receiverInternalUrls: string[];
   /** Receivers in rotation, as a load balancer with health checks would see them. */
   liveReceivers(): string[];
   codecUrl: string;
@@ -90,15 +92,18 @@ export async function startClusterApps(options: AppOptions): Promise<ClusterApps
   }
   const receivers: ChildProcess[] = [];
   const receiverUrls: string[] = [];
+  const receiverInternalUrls: string[] = [];
   for (let i = 0; i < options.receivers; i++) {
     const port = await freePort();
+    const internalPort = await freePort();
     receivers.push(
       run('dist/src/receiver/main.js', `receiver-${i + 1}`, {
         HOST: '127.0.0.1',
         PORT: String(port),
-        INTERNAL_PORT: String(await freePort()),
+        INTERNAL_PORT: String(internalPort),
       }),
     );
+    receiverInternalUrls.push(`http://127.0.0.1:${internalPort}`);
     receiverUrls.push(`http://127.0.0.1:${port}/webhooks/begini`);
     waits.push(waitReady(`http://127.0.0.1:${port}/readyz`));
   }
@@ -108,6 +113,7 @@ export async function startClusterApps(options: AppOptions): Promise<ClusterApps
   const down = new Set<number>();
   const apps: ClusterApps = {
     receiverUrls,
+    receiverInternalUrls,
     liveReceivers: () => receiverUrls.filter((_, i) => !down.has(i)),
     codecUrl: `http://127.0.0.1:${codecPort}`,
     pids: () => ({

@@ -120,6 +120,18 @@ test(`${MIXED_JOURNEYS} mixed journeys end to end through both receivers, round-
   rows.push(await check(load, 'mixed journeys, no fault', sent, uids));
   expect(cluster.unexpectedExits()).toEqual([]);
 
+  // Both receivers took a fair share of the 200s (round-robin per attempt).
+  const acked = await Promise.all(
+    apps.receiverInternalUrls.map(async (url) => {
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      return [...metrics.matchAll(/^begini_webhook_requests_total\{[^}]*status="200"[^}]*\} (\d+)/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    }),
+  );
+  for (const count of acked) expect(count).toBeGreaterThan(sent.length / 4);
+
   // The journeys are findable by our search attributes on PostgreSQL visibility (eventually).
   const query = `BeginiHandoff = 'delivered' AND WorkflowId STARTS_WITH '${uids[0]!.split('-').slice(0, 2).join('-')}-'`;
   let count = 0;
