@@ -3,7 +3,8 @@
  * runs one):
  *   unit         pure logic, no Temporal and no sockets: seconds, for the edit-test loop;
  *   integration  the receiver, worker and journeys against a real Temporal dev server;
- *   e2e          the browser, the deployment files, the production entry points, fault injection.
+ *   e2e          the browser, the deployment files, the production entry points, fault injection;
+ *   cluster      the production topology: a Temporal cluster on PostgreSQL, faults and load.
  */
 const base = {
   testEnvironment: 'node',
@@ -51,6 +52,12 @@ module.exports = {
       ...withTemporal,
       displayName: 'e2e',
       testMatch: [...files(e2e), '<rootDir>/test/faults/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/longTimeout.ts'],
+    },
+    {
+      ...withTemporal,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/cluster/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/longTimeout.ts'],
     },
   ],

@@ -25,6 +25,7 @@ import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { registerSearchAttributes } from '../src/temporal/namespace';
 import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
 import { freePort } from '../src/dev/ports';
+import { clusterBench } from './cluster';
 import { cpuMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
@@ -385,6 +386,9 @@ async function main(): Promise<void> {
   } finally {
     await sqlite.stop();
   }
+  // The same measures on the production topology: a Temporal cluster on PostgreSQL (bench/cluster.ts).
+  console.log('cluster: PostgreSQL, four Temporal services, two receivers, two workers …');
+  results.cluster = await clusterBench({ quick: QUICK });
   const memory = await startStack('memory');
   try {
     results.inMemoryServer = { ackPath: await ackPath(memory, 'memory', [64], ['receiver', 'direct']) };

@@ -87,6 +87,7 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
     'prometheus',
     'receiver',
     'temporal',
+    'temporal-schema',
     'temporal-setup',
     'temporal-ui',
     'worker',
@@ -97,7 +98,14 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
   // Scalable: no fixed name and no host port on the worker.
   expect(config.services.worker!.container_name).toBeUndefined();
   expect(config.services.worker!.ports).toBeUndefined();
-  expect(String(config.services.temporal!.image)).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+  // temporalio/server plus admin-tools (auto-setup is deprecated), at the version the cluster suite
+  // builds and runs: deploy/temporal/VERSION.
+  const version = readFileSync(resolve(ROOT, 'deploy/temporal/VERSION'), 'utf8').trim();
+  expect(config.services.temporal!.image).toBe(`temporalio/server:${version}`);
+  expect(String(config.services['temporal-schema']!.image)).toMatch(
+    new RegExp(`^temporalio/admin-tools:${version.replace(/\./g, '\\.')}-tctl-[\\d.]+-cli-[\\d.]+$`),
+  );
+  expect(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8')).not.toContain('auto-setup');
   expect(String(config.services['temporal-ui']!.image)).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
   for (const name of ['postgresql', 'temporal', 'receiver', 'worker'])
     expect(config.services[name]!.restart).toBe('unless-stopped');
@@ -177,6 +185,7 @@ test('docker-compose.yml hands each service only its own secrets', () => {
   expect(received).toEqual({
     postgresql: ['POSTGRES_PASSWORD'],
     temporal: ['POSTGRES_PASSWORD'],
+    'temporal-schema': ['POSTGRES_PASSWORD'],
     // The browser calls the codec endpoint with the token in the path.
     'temporal-ui': ['CODEC_AUTH_TOKEN'],
     'temporal-setup': [],
@@ -200,6 +209,32 @@ test('docker-compose.yml hands each service only its own secrets', () => {
   for (const name of ['temporal-setup', 'codec', 'receiver', 'worker']) {
     expect({ service: name, env_file: raw.services[name]!.env_file }).toEqual({ service: name, env_file: undefined });
   }
+});
+
+test('the compose file runs the Temporal configuration and schema script the cluster suite runs', () => {
+  const services = resolvedServices(
+    envFile({ POSTGRES_PASSWORD: 'only-for-validation', BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }),
+  );
+  const mounted = (service: Service) =>
+    (service.volumes as Array<string | { source: string; target: string }>).map((v) =>
+      typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`,
+    );
+  for (const name of ['temporal', 'temporal-schema']) {
+    expect(mounted(services[name]!).some((m) => /\/deploy\/temporal:\/etc\/temporal\/deploy$/.test(m))).toBe(true);
+  }
+  expect(JSON.stringify(services['temporal-schema']!.entrypoint)).toContain('/etc/temporal/deploy/setup-schema.sh');
+  const entrypoint = JSON.stringify(services.temporal!.entrypoint);
+  expect(entrypoint).toContain('--root /etc/temporal/deploy --config config --env production');
+  const environment = services.temporal!.environment as Record<string, string>;
+  expect(environment.DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/deploy/dynamicconfig/production.yaml');
+  for (const file of ['config/production.yaml', 'dynamicconfig/production.yaml', 'setup-schema.sh']) {
+    expect(readFileSync(resolve(ROOT, 'deploy/temporal', file), 'utf8').length).toBeGreaterThan(0);
+  }
+  // More than one history shard, as the cluster suite runs it.
+  expect(Number(environment.NUM_HISTORY_SHARDS)).toBeGreaterThan(1);
+  expect(services.temporal!.depends_on).toMatchObject({
+    'temporal-schema': { condition: 'service_completed_successfully' },
+  });
 });
 
 test('the receiver publishes its internal port on loopback only', () => {

@@ -3,9 +3,9 @@
  * dependencies only, as separate processes against the dev server. Also: both refuse to start
  * without their keys.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { EXIT } from '../src/failures';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +14,7 @@ import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { delivery, newUid, post, TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
 import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
 import { TEST_DATA_DIR } from './support/paths';
+import { installLikeImage } from '../src/temporal/clusterApps';
 import { freePort } from '../src/dev/ports';
 
 const ROOT = resolve(__dirname, '..');
@@ -22,19 +23,9 @@ const children: ChildProcess[] = [];
 let los: Los;
 
 beforeAll(() => {
-  // The Dockerfile's steps: build, then production dependencies only, then the built files.
-  rmSync(IMAGE, { recursive: true, force: true });
-  mkdirSync(IMAGE, { recursive: true });
-  for (const file of ['package.json', 'package-lock.json']) cpSync(resolve(ROOT, file), resolve(IMAGE, file));
-  execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], {
-    cwd: IMAGE,
-    stdio: 'ignore',
-  });
-  // `npm run build` ran in the global setup: the compiled code and the prebuilt workflow bundle.
-  cpSync(resolve(ROOT, 'dist'), resolve(IMAGE, 'dist'), { recursive: true });
+  // The Dockerfile's steps; `npm run build` ran in the global setup.
+  installLikeImage(IMAGE);
   expect(existsSync(resolve(IMAGE, 'dist/workflow-bundle.js'))).toBe(true);
-  mkdirSync(resolve(IMAGE, 'activities'));
-  cpSync(resolve(ROOT, 'activities/default-policy.yaml'), resolve(IMAGE, 'activities/default-policy.yaml'));
 }, 180_000);
 
 beforeAll(async () => {

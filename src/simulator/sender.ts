@@ -5,7 +5,8 @@ import { sign } from '../begini/verifier';
 export type Signing = 'valid' | 'missing' | 'malformed' | 'other-key' | 'wrong-environment';
 
 export interface SendOptions {
-  url: string;
+  /** A function picks the URL per attempt, as a load balancer in front of several receivers would. */
+  url: string | (() => string);
   key: string;
   /** The key of the other environment (a Test key sent to Production, or the reverse). */
   otherEnvironmentKey: string;
@@ -37,7 +38,8 @@ export async function send(raw: string, signing: Signing, options: SendOptions):
   while (attempts <= options.retries) {
     attempts++;
     try {
-      const response = await fetch(options.url, {
+      const url = typeof options.url === 'string' ? options.url : options.url();
+      const response = await fetch(url, {
         method: 'POST',
         headers,
         body: raw,

@@ -47,10 +47,12 @@ export async function ensureNamespace(connection: Connection, namespace: string,
     namespace,
     workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`),
   });
-  // A new namespace reaches every frontend's cache within seconds; wait until it answers.
-  for (let attempt = 0; attempt < 100; attempt++) {
+  // describeNamespace reads the database, but the other APIs resolve a namespace through each
+  // service's cache, refreshed every ~10 s on a cluster: wait until one of those knows it too.
+  for (let attempt = 0; attempt < 150; attempt++) {
     try {
       await connection.workflowService.describeNamespace({ namespace });
+      await connection.operatorService.listSearchAttributes({ namespace });
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 200));
