@@ -19,6 +19,7 @@ const withTemporal = {
 };
 
 const unit = [
+  'actions',
   'codec',
   'config',
   'events',
