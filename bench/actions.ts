@@ -57,7 +57,9 @@ export function costOf(history: History): HistoryCost {
         add(actions, 'timer started');
         break;
       case T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
-        const fields = Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+        const fields = Object.keys(
+          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        );
         if (fields.some((f) => f !== CHANGE_VERSION)) add(actions, 'search attribute upsert');
         break;
       }
