@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { runScenario } from '../src/simulator/run';
+import { searchAttributes } from '../workflows/definitions';
 import { costOf, reduction, type HistoryCost } from './actions';
 
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -49,7 +50,14 @@ export function recordedCosts() {
   );
 }
 
-/** Until the journey is closed, or its history has not grown for `quietMs` with no activity pending. */
+/** Stages a journey leaves by itself: a decided one closes when its settle period ends. */
+const PASSING = new Set(['deciding', 'decided', 'cancelled', 'incomplete']);
+
+/**
+ * Until the journey is closed, or waits for something outside (a reviewer, a score, its expiry):
+ * its history has not grown for `quietMs`, nothing is in flight, and its stage is not one it
+ * leaves by itself. With a short settle period, a decided journey's whole life is counted.
+ */
 async function atRest(client: Client, workflowId: string, quietMs = 1_500, timeoutMs = 60_000) {
   const handle = client.workflow.getHandle(workflowId);
   const started = Date.now();
@@ -62,7 +70,12 @@ async function atRest(client: Client, workflowId: string, quietMs = 1_500, timeo
     if (length !== last) {
       last = length;
       since = Date.now();
-    } else if (Date.now() - since >= quietMs && !d.raw.pendingActivities?.length) return;
+    } else if (
+      Date.now() - since >= quietMs &&
+      !d.raw.pendingActivities?.length &&
+      !PASSING.has(d.typedSearchAttributes.get(searchAttributes.stage) ?? '')
+    )
+      return;
     if (Date.now() - started > timeoutMs) throw new Error(`${workflowId} never came to rest`);
     await new Promise((r) => setTimeout(r, 200));
   }
