@@ -286,6 +286,13 @@ async function ackPath(
   return results;
 }
 
+/** Journeys the ack path started: every acknowledged delivery (a failed one may have landed too). */
+function acknowledged(ack: Record<string, Record<string, unknown>>): number {
+  return Object.values(ack)
+    .flatMap((row) => [row.receiver, row.direct] as Array<Latencies | undefined>)
+    .reduce((n, r) => n + (r ? r.requests - r.failures : 0), 0);
+}
+
 /** Waits until the worker has run the first task of every journey started so far. */
 async function drain(stack: Stack, prefix: string, expected: number): Promise<number> {
   const started = Date.now();
@@ -391,10 +398,8 @@ async function main(): Promise<void> {
       const ack = await ackPath(sqlite, 'sqlite', CONCURRENCIES, ['bare', 'receiver', 'direct']);
       const afterA = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
       // Phase A started journeys; let the worker catch up so B measures decisions, not a backlog.
-      const drainSeconds = await drain(sqlite, 'A-', SIZE.ack * CONCURRENCIES.length * 2);
-      console.log(
-        `  (worker drained phase A's ${SIZE.ack * CONCURRENCIES.length * 2} journeys in ${drainSeconds.toFixed(1)} s)`,
-      );
+      const drainSeconds = await drain(sqlite, 'A-', acknowledged(ack));
+      console.log(`  (worker drained phase A's ${acknowledged(ack)} journeys in ${drainSeconds.toFixed(1)} s)`);
       console.log('  B end to end …');
       const e2e = await endToEnd(sqlite);
       const afterB = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
@@ -416,7 +421,7 @@ async function main(): Promise<void> {
   const memory = await startStack('memory', { JOURNEY_SETTLE: LIVE_SETTLE });
   try {
     const memoryAckPath = await ackPath(memory, 'memory', MEMORY_CONCURRENCIES, ['bare', 'receiver', 'direct']);
-    const started = MEMORY_CONCURRENCIES.length * SIZE.ack * 2;
+    const started = acknowledged(memoryAckPath);
     console.log(`  (worker drained ${started} journeys in ${(await drain(memory, 'A-', started)).toFixed(1)} s)`);
     console.log('  B end to end (in-memory, for the worker’s CPU per journey) …');
     results.inMemoryServer = { ackPath: memoryAckPath, endToEnd: await endToEnd(memory) };

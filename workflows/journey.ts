@@ -54,9 +54,13 @@ const local = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
 });
-/** One attempt only: a failing LOS falls back to the activity and its server-side retries. */
+/**
+ * One short attempt only: a failing or slow LOS falls back to the activity and its server-side
+ * retries (same Idempotency-Key), and a workflow task is never held open for long, so a flood of
+ * deliveries meanwhile is still absorbed and the run can still continue as new.
+ */
 const { handOff: handOffOnce } = proxyLocalActivities<JourneyActivities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '5s',
   retry: { maximumAttempts: 1 },
 });
 
