@@ -10,7 +10,7 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { JourneyActivities } from '../activities';
+import type { HandoffRequest, HandoffResult, JourneyActivities } from '../activities';
 import {
   beginiEventSignal,
   HANDOFF_REJECTED,
@@ -32,7 +32,6 @@ import {
   viewOf,
   type JourneyState,
 } from './journeyState';
-import type { HandoffRequest, HandoffResult } from '../activities';
 import { historyIsLong, ONE_PUBLISH_PER_TASK, publisher, type Publisher } from './publish';
 
 export interface JourneyRunInput extends JourneyInput {
@@ -45,19 +44,19 @@ const { evaluatePolicy } = proxyActivities<JourneyActivities>({
   retry: { maximumInterval: '1m' },
 });
 /**
- * The same steps inside the workflow task: evaluating the policy is a few microseconds of CPU, and
- * an LOS usually answers at once, so neither needs its own activity task (three history events, a
- * workflow task and an action each). The result is recorded in a marker, so a policy change still
- * cannot break replay.
+ * The policy inside the workflow task: it is a few microseconds of CPU and needs no activity task
+ * of its own (three history events, a workflow task and an action). Its result is recorded in a
+ * marker, so a policy change still cannot break replay.
  */
 const local = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
 });
 /**
- * One short attempt only: a failing or slow LOS falls back to the activity and its server-side
- * retries (same Idempotency-Key), and a workflow task is never held open for long, so a flood of
- * deliveries meanwhile is still absorbed and the run can still continue as new.
+ * The hand-off's first try inside the workflow task, as an LOS usually answers at once. One short
+ * attempt only: a failing or slow LOS falls back to the activity and its server-side retries (same
+ * Idempotency-Key), and a workflow task is never held open for long, so a flood of deliveries
+ * meanwhile is still absorbed and the run can still continue as new.
  */
 const { handOff: handOffOnce } = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: '5s',
