@@ -20,6 +20,7 @@ const withTemporal = {
 };
 
 const unit = [
+  'actions',
   'backtestReport',
   'codec',
   'audit',

@@ -7,7 +7,10 @@
  *   B. end to end, score received to decision delivered to the LOS;
  *   C. a duplicate storm;
  *   D. memory, including the worker with many open journeys waiting on their timers;
- *   and the ack path again on the in-memory dev server, to show what the SQLite store costs.
+ *   and the ack path again on the in-memory dev server, to show what the SQLite store costs;
+ *   E. what a journey costs in history events, workflow tasks, bytes and billable actions, per
+ *      scenario, recorded before and after issue #16 and measured live; and from it, the monthly
+ *      cost model and an SVG chart of the in-memory ack path.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,15 +29,28 @@ import { registerSearchAttributes } from '../src/temporal/namespace';
 import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
 import { freePort } from '../src/dev/ports';
 import { clusterBench } from './cluster';
+import { ackPathChart, type Series } from './chart';
+import { liveCosts, recordedCosts } from './journeyCost';
+import { monthlyCost, type PerJourney } from './costModel';
 import { cpuMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'memory-only': { type: 'boolean', default: false } },
+});
 const QUICK = values.quick!;
+/** Only the in-memory server's phases (its ack path, journey costs, cost model, chart): a shorter run. */
+const MEMORY_ONLY = values['memory-only']!;
 const SIZE = QUICK
   ? { ack: 400, journeys: 150, storm: 100, open: 1_000 }
   : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000 };
 const CONCURRENCIES = [16, 64];
+/** The in-memory ack path, the chart's x axis: where Temporal is fastest, the receiver's share shows. */
+const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
+/** Short on the in-memory stack only, so the live journeys of phase E close within the run. */
+const LIVE_SETTLE = '5s';
+/** The defaults a deployment runs with (docs/configuration.md), for the cost model. */
+const HORIZON = { settleDays: 30, retentionDays: 30 };
 const KEY = 'bench-begini-api-key-3c9f1a';
 const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench';
@@ -129,7 +145,7 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
+async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record<string, string> = {}): Promise<Stack> {
   const dataDir = resolve(ROOT, '.data', 'bench');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
@@ -162,7 +178,11 @@ async function startStack(store: 'sqlite' | 'memory'): Promise<Stack> {
   const run = (args: string[], extra: Record<string, string>) =>
     spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
   const worker = run(['dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-  const receiver = run(['dist/src/receiver/main.js'], { PORT: String(receiverPort), INTERNAL_PORT: '0' });
+  const receiver = run(['dist/src/receiver/main.js'], {
+    PORT: String(receiverPort),
+    INTERNAL_PORT: '0',
+    ...receiverEnv,
+  });
   const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
   for (const url of [`http://127.0.0.1:${receiverPort}/readyz`, `http://127.0.0.1:${metricsPort}/metrics`]) {
     for (
@@ -267,6 +287,13 @@ async function ackPath(
   return results;
 }
 
+/** Journeys the ack path started: every acknowledged delivery (a failed one may have landed too). */
+function acknowledged(ack: Record<string, Record<string, unknown>>): number {
+  return Object.values(ack)
+    .flatMap((row) => [row.receiver, row.direct] as Array<Latencies | undefined>)
+    .reduce((n, r) => n + (r ? r.requests - r.failures : 0), 0);
+}
+
 /** Waits until the worker has run the first task of every journey started so far. */
 async function drain(stack: Stack, prefix: string, expected: number): Promise<number> {
   const started = Date.now();
@@ -289,6 +316,7 @@ async function endToEnd(stack: Stack) {
     return respond(request, attempt);
   };
   const started = Date.now();
+  const workerCpuBefore = cpuMs(stack.worker.pid!);
   await load(uids.length, 32, async (i) => {
     const uid = uids[i]!;
     await post(body('application.complete', uid));
@@ -304,6 +332,9 @@ async function endToEnd(stack: Stack) {
     decided: arrivals.size,
     decisionsPerSecond: Number((arrivals.size / ((last - started) / 1000)).toFixed(1)),
     scoreToDecisionMs: { p50: summary.p50, p99: summary.p99 },
+    workerCpuMsPerJourney: Number(
+      ((cpuMs(stack.worker.pid!) - workerCpuBefore) / Math.max(arrivals.size, 1)).toFixed(2),
+    ),
   };
 }
 
@@ -348,6 +379,8 @@ async function openJourneys(stack: Stack) {
 async function main(): Promise<void> {
   console.log(`building …`);
   execFileSync(resolve(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The worker loads the prebuilt workflow bundle: rebuild it, or the bench measures stale workflow code.
+  execFileSync(process.execPath, ['dist/src/worker/bundle.js'], { cwd: ROOT, stdio: 'inherit' });
   const machine = {
     cpus: os.cpus().length,
     model: os.cpus()[0]?.model,
@@ -359,44 +392,55 @@ async function main(): Promise<void> {
     `${QUICK ? 'quick' : 'full'} run on ${machine.cpus}× ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
   );
 
-  const sqlite = await startStack('sqlite');
-  let results: Record<string, unknown>;
-  try {
-    const ack = await ackPath(sqlite, 'sqlite', CONCURRENCIES, ['bare', 'receiver', 'direct']);
-    const afterA = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
-    // Phase A started journeys; let the worker catch up so B measures decisions, not a backlog.
-    const drainSeconds = await drain(sqlite, 'A-', SIZE.ack * CONCURRENCIES.length * 2);
-    console.log(
-      `  (worker drained phase A's ${SIZE.ack * CONCURRENCIES.length * 2} journeys in ${drainSeconds.toFixed(1)} s)`,
-    );
-    console.log('  B end to end …');
-    const e2e = await endToEnd(sqlite);
-    const afterB = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
-    console.log('  C duplicate storm …');
-    const storm = await duplicateStorm(sqlite);
-    console.log(`  D ${SIZE.open} open journeys …`);
-    const open = await openJourneys(sqlite);
-    results = {
-      ackPath: ack,
-      workerDrainSeconds: drainSeconds,
-      endToEnd: e2e,
-      duplicateStorm: storm,
-      memoryMiB: { afterAckPath: afterA, afterEndToEnd: afterB, withOpenJourneys: open },
-    };
-  } finally {
-    await sqlite.stop();
+  const results: Record<string, unknown> = {};
+  if (!MEMORY_ONLY) {
+    const sqlite = await startStack('sqlite');
+    try {
+      const ack = await ackPath(sqlite, 'sqlite', CONCURRENCIES, ['bare', 'receiver', 'direct']);
+      const afterA = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
+      // Phase A started journeys; let the worker catch up so B measures decisions, not a backlog.
+      const drainSeconds = await drain(sqlite, 'A-', acknowledged(ack));
+      console.log(`  (worker drained phase A's ${acknowledged(ack)} journeys in ${drainSeconds.toFixed(1)} s)`);
+      console.log('  B end to end …');
+      const e2e = await endToEnd(sqlite);
+      const afterB = { receiver: memoryMiB(sqlite.receiver.pid!), worker: memoryMiB(sqlite.worker.pid!) };
+      console.log('  C duplicate storm …');
+      const storm = await duplicateStorm(sqlite);
+      console.log(`  D ${SIZE.open} open journeys …`);
+      const open = await openJourneys(sqlite);
+      Object.assign(results, {
+        ackPath: ack,
+        workerDrainSeconds: drainSeconds,
+        endToEnd: e2e,
+        duplicateStorm: storm,
+        memoryMiB: { afterAckPath: afterA, afterEndToEnd: afterB, withOpenJourneys: open },
+      });
+    } finally {
+      await sqlite.stop();
+    }
+    // The same measures on the production topology: a Temporal cluster on PostgreSQL (bench/cluster.ts).
+    console.log('cluster: PostgreSQL, four Temporal services, two receivers, two workers …');
+    results.cluster = await clusterBench({ quick: QUICK });
   }
-  // The same measures on the production topology: a Temporal cluster on PostgreSQL (bench/cluster.ts).
-  console.log('cluster: PostgreSQL, four Temporal services, two receivers, two workers …');
-  results.cluster = await clusterBench({ quick: QUICK });
-  const memory = await startStack('memory');
+  const memory = await startStack('memory', { JOURNEY_SETTLE: LIVE_SETTLE });
   try {
-    results.inMemoryServer = { ackPath: await ackPath(memory, 'memory', [64], ['receiver', 'direct']) };
+    const memoryAckPath = await ackPath(memory, 'memory', MEMORY_CONCURRENCIES, ['bare', 'receiver', 'direct']);
+    const started = acknowledged(memoryAckPath);
+    console.log(`  (worker drained ${started} journeys in ${(await drain(memory, 'A-', started)).toFixed(1)} s)`);
+    console.log('  B end to end (in-memory, for the worker’s CPU per journey) …');
+    results.inMemoryServer = { ackPath: memoryAckPath, endToEnd: await endToEnd(memory) };
+    console.log('  E journey cost per scenario …');
+    results.journeyCost = {
+      method:
+        'bench/actions.ts: billable actions by https://docs.temporal.io/cloud/actions (read 2026-11-28); historyBytes = encoded History proto',
+      recorded: recordedCosts(),
+      live: await liveCosts(memory.client, memory.receiverUrl, KEY),
+    };
   } finally {
     await memory.stop();
   }
 
-  const ack = results.ackPath as Record<
+  const ack = (results.ackPath ?? {}) as Record<
     string,
     {
       receiver: Latencies & { cpuMsPerDelivery: number };
@@ -407,17 +451,75 @@ async function main(): Promise<void> {
     }
   >;
   const open = (
-    results.memoryMiB as { withOpenJourneys: { openJourneys: number; worker: { rss: number; peak: number } } }
-  ).withOpenJourneys;
+    results.memoryMiB as
+      { withOpenJourneys: { openJourneys: number; worker: { rss: number; peak: number } } } | undefined
+  )?.withOpenJourneys;
+  const inMemory = results.inMemoryServer as { ackPath: typeof ack; endToEnd: { workerCpuMsPerJourney: number } };
+  const memoryAck = inMemory.ackPath;
+  const targetRows = [...Object.values(ack), ...CONCURRENCIES.map((c) => memoryAck[String(c)]!)];
+  const journeyCost = results.journeyCost as {
+    recorded: Record<string, { before: { billableActions: number; events: number; historyBytes: number } }>;
+    live: Record<string, { billableActions: number; events: number; historyBytes: number }>;
+  };
   const targets = {
-    throughputAtLeast90PercentOfDirect: Object.values(ack).every((r) => r.throughputRatio >= 0.9),
-    p99AtMost150PercentOfDirectPlus5ms: Object.values(ack).every((r) => r.receiver.p99 <= 1.5 * r.direct.p99 + 5),
-    receiverCpuPerDeliveryMs: Math.max(...Object.values(ack).map((r) => r.receiver.cpuMsPerDelivery)),
-    workerRssWithOpenJourneysAtMost512MiB: open.worker.peak <= 512,
+    throughputAtLeast90PercentOfDirect: targetRows.every((r) => r.throughputRatio >= 0.9),
+    p99AtMost150PercentOfDirectPlus5ms: targetRows.every((r) => r.receiver.p99 <= 1.5 * r.direct.p99 + 5),
+    inMemory: Object.fromEntries(
+      CONCURRENCIES.map((c) => {
+        const r = memoryAck[String(c)]!;
+        return [
+          c,
+          {
+            throughputRatio: r.throughputRatio,
+            p99: r.receiver.p99,
+            p99Limit: Number((1.5 * r.direct.p99 + 5).toFixed(2)),
+            met: r.throughputRatio >= 0.9 && r.receiver.p99 <= 1.5 * r.direct.p99 + 5,
+          },
+        ];
+      }),
+    ),
+    receiverCpuPerDeliveryMs: Math.max(...targetRows.map((r) => r.receiver.cpuMsPerDelivery)),
+    workerRssWithOpenJourneysAtMost512MiB: open ? open.worker.peak <= 512 : 'not measured (--memory-only)',
+  };
+
+  // The cost model: the live happy journey's whole life (decided, settled, closed), and the same
+  // journey before issue #16 (the recorded difference added back), with this run's CPU figures.
+  const liveHappy = journeyCost.live.happy!;
+  const recordedHappy = results.journeyCost as {
+    recorded: Record<string, { before: typeof liveHappy; after: typeof liveHappy }>;
+  };
+  const { before: happyBefore, after: happyAfter } = recordedHappy.recorded.happy!;
+  const cpu = {
+    deliveries: 2,
+    receiverCpuMsPerDelivery: memoryAck['64']!.receiver.cpuMsPerDelivery,
+    workerCpuMsPerJourney: inMemory.endToEnd.workerCpuMsPerJourney,
+  };
+  const perJourney: Record<'before' | 'after', PerJourney> = {
+    after: { ...cpu, ...pick(liveHappy) },
+    before: {
+      ...cpu,
+      billableActions: liveHappy.billableActions - happyAfter.billableActions + happyBefore.billableActions,
+      events: liveHappy.events - happyAfter.events + happyBefore.events,
+      historyBytes: liveHappy.historyBytes - happyAfter.historyBytes + happyBefore.historyBytes,
+    },
+  };
+  results.costModel = {
+    horizon: HORIZON,
+    perJourney,
+    monthly: Object.fromEntries(
+      (['before', 'after'] as const).map((when) => [
+        when,
+        [10_000, 100_000, 1_000_000].map((n) => monthlyCost(n, perJourney[when], HORIZON)),
+      ]),
+    ),
+    settleTradeOff: [1, 7, 30, 90].map((settleDays) => ({
+      settleDays,
+      ...monthlyCost(100_000, perJourney.after, { ...HORIZON, settleDays }),
+    })),
   };
   const report = {
     when: new Date().toISOString(),
-    mode: QUICK ? 'quick' : 'full',
+    mode: `${QUICK ? 'quick' : 'full'}${MEMORY_ONLY ? ', in-memory only' : ''}`,
     machine,
     size: SIZE,
     results,
@@ -425,8 +527,31 @@ async function main(): Promise<void> {
   };
   const dir = resolve(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `${report.when.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`);
+  const stem = resolve(
+    dir,
+    `${report.when.replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}${MEMORY_ONLY ? '-memory' : ''}`,
+  );
+  const file = `${stem}.json`;
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const series: Series = {};
+  for (const [name, target] of [
+    ['receiver', 'receiver'],
+    ['direct signalWithStart', 'direct'],
+    ['bare HTTP + HMAC', 'bare'],
+  ] as const) {
+    series[name] = Object.entries(memoryAck).map(([c, row]) => ({
+      concurrency: Number(c),
+      throughput: row[target].throughput,
+      p99: row[target].p99,
+    }));
+  }
+  writeFileSync(
+    `${stem}.svg`,
+    ackPathChart(
+      series,
+      `Ack path, in-memory dev server, ${SIZE.ack} deliveries per point, ${report.when.slice(0, 10)} (${QUICK ? 'quick' : 'full'} run, ${machine.cpus} cores shared)`,
+    ),
+  );
 
   const rows = [
     [
@@ -460,9 +585,33 @@ async function main(): Promise<void> {
   console.log(`\nB. end to end: ${JSON.stringify(results.endToEnd)}`);
   console.log(`C. duplicate storm: ${JSON.stringify(results.duplicateStorm)}`);
   console.log(`D. memory (MiB): ${JSON.stringify(results.memoryMiB)}`);
-  console.log(`in-memory dev server, c=64: ${JSON.stringify(results.inMemoryServer)}`);
+  console.log(`\nin-memory dev server (${SIZE.ack} per cell):`);
+  for (const [c, r] of Object.entries(memoryAck)) {
+    console.log(
+      `  c=${c.padStart(2)} bare ${r.bare.throughput}/s  receiver ${r.receiver.throughput}/s p99 ${r.receiver.p99}  direct ${r.direct.throughput}/s p99 ${r.direct.p99}  ratio ${r.throughputRatio}  p99 ratio ${r.p99Ratio}  recv CPU ${r.receiver.cpuMsPerDelivery} ms`,
+    );
+  }
+  console.log('\nE. per journey (recorded before → after; live):');
+  for (const [scenario, r] of Object.entries(
+    (results.journeyCost as { recorded: Record<string, { before: typeof liveHappy; after: typeof liveHappy }> })
+      .recorded,
+  )) {
+    console.log(
+      `  ${scenario.padEnd(16)} events ${r.before.events} → ${r.after.events}, actions ${r.before.billableActions} → ${r.after.billableActions}, bytes ${r.before.historyBytes} → ${r.after.historyBytes}`,
+    );
+  }
+  for (const [scenario, r] of Object.entries(journeyCost.live)) {
+    console.log(
+      `  live ${scenario.padEnd(28)} events ${r.events}, actions ${r.billableActions}, bytes ${r.historyBytes}`,
+    );
+  }
+  console.log(`cost model: ${JSON.stringify(results.costModel)}`);
   console.log(`targets: ${JSON.stringify(targets)}`);
   console.log(`\nwrote ${file}`);
+}
+
+function pick(cost: { billableActions: number; events: number; historyBytes: number }) {
+  return { billableActions: cost.billableActions, events: cost.events, historyBytes: cost.historyBytes };
 }
 
 main().then(

@@ -376,6 +376,42 @@ describe('Temporal outages', () => {
   });
 });
 
+describe('Temporal down at start', () => {
+  test('the receiver starts without Temporal, answers 503 and not ready; once Temporal is up, 200', async () => {
+    const port = await freePort();
+    const down = await startStack({
+      name: 'receiver-cold-start',
+      worker: false,
+      temporalAddress: `127.0.0.1:${port}`,
+      env: { TEMPORAL_ACK_TIMEOUT_MS: '1500' },
+    });
+    let server: DevServer | undefined;
+    try {
+      expect((await fetch(`${down.receiver.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${down.receiver.url}/readyz`)).status).toBe(503);
+      const id = uid();
+      const body = JSON.stringify(delivery('application.complete', id));
+      const started = Date.now();
+      const refused = await down.send(body);
+      expect(refused.status).toBe(503);
+      expect(refused.body.reason).toBe('temporal_unavailable');
+      expect(Date.now() - started).toBeLessThan(2_000);
+
+      server = await startDevServer({ port, uiPort: null, dbFile: null });
+      let status = 0;
+      for (let attempt = 0; attempt < 40 && status !== 200; attempt++) {
+        status = (await down.send(body)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(status).toBe(200);
+      expect(await down.exists(id)).toBe(true);
+    } finally {
+      await down.stop();
+      await server?.stop();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   test('in-flight deliveries finish and every acknowledged one is in its journey', async () => {
     const draining = await startStack({ name: 'receiver-draining', worker: false });

@@ -1,7 +1,8 @@
 /**
  * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/journey.test.ts`) replayed
  * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
- * fails here.
+ * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
+ * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,14 +14,16 @@ import { WORKFLOW_BUNDLE } from './support/paths';
 import { HISTORY_FIXTURES } from './support/stack';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
-const files = ['.', 'before-encryption']
+const PATCHED = 'one-publish-per-task';
+const files = ['.', PATCHED, 'before-encryption']
   .flatMap((dir) =>
     readdirSync(resolve(HISTORY_FIXTURES, dir))
       .filter((f) => f.endsWith('.json'))
       .map((f) => `${dir}/${f}`),
   )
   .sort();
-const encrypted = files.filter((f) => f.startsWith('./'));
+const encrypted = files.filter((f) => !f.startsWith('before-encryption/'));
+const patchedRecordings = files.filter((f) => f.startsWith(`${PATCHED}/`));
 const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'));
 
 const keys = parseCodecKeys(TEST_CODEC_KEYS);
@@ -58,6 +61,18 @@ async function replay(
 test('there are enough recorded histories to mean something', () => {
   expect(encrypted.length).toBeGreaterThanOrEqual(5);
   expect(beforeEncryption.length).toBeGreaterThanOrEqual(5);
+});
+
+test('journeys recorded before and after the one-publish-per-task patch both replay, and the new ones use it', () => {
+  expect(patchedRecordings.length).toBeGreaterThanOrEqual(10);
+  for (const file of patchedRecordings) {
+    const json = readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
+    const before = readFileSync(resolve(HISTORY_FIXTURES, file.replace(`${PATCHED}/`, '')), 'utf8');
+    const patchData = Buffer.from(JSON.stringify({ id: PATCHED, deprecated: false })).toString('base64');
+    // Every journey that gets past its first workflow task carries the patch marker; none of the old ones does.
+    if (!file.endsWith('/after-close.json')) expect(json).toContain(patchData);
+    expect(before).not.toContain(patchData);
+  }
 });
 
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {

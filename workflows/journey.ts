@@ -8,9 +8,10 @@ import {
   currentUpdateInfo,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { JourneyActivities } from '../activities';
+import type { HandoffRequest, HandoffResult, JourneyActivities } from '../activities';
 import { operatorOf, recordAudit, SYSTEM } from './audit';
 import {
   beginiEventSignal,
@@ -34,7 +35,7 @@ import {
   viewOf,
   type JourneyState,
 } from './journeyState';
-import { historyIsLong, publisher } from './publish';
+import { historyIsLong, ONE_PUBLISH_PER_TASK, publisher, type Publisher } from './publish';
 import { applyRedrive, checkRedrive } from './redrive';
 
 export interface JourneyRunInput extends JourneyInput {
@@ -45,6 +46,25 @@ export interface JourneyRunInput extends JourneyInput {
 const { evaluatePolicy } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
+});
+/**
+ * The policy inside the workflow task: it is a few microseconds of CPU and needs no activity task
+ * of its own (three history events, a workflow task and an action). Its result is recorded in a
+ * marker, so a policy change still cannot break replay.
+ */
+const local = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '1m' },
+});
+/**
+ * The hand-off's first try inside the workflow task, as an LOS usually answers at once. One short
+ * attempt only: a failing or slow LOS falls back to the activity and its server-side retries (same
+ * Idempotency-Key), and a workflow task is never held open for long, so a flood of deliveries
+ * meanwhile is still absorbed and the run can still continue as new.
+ */
+const { handOff: handOffOnce } = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 1 },
 });
 
 /**
@@ -82,21 +102,23 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
     },
   );
   publish();
+  publish.coalesce();
 
   while (journey.phase !== 'closed') {
     if (historyIsLong()) {
       await condition(allHandlersFinished);
+      publish.flush();
       return continueAsNew<typeof beginiJourney>({ ...input, carried: journey });
     }
     switch (journey.phase) {
       case 'waiting':
-        await waitForDecisionPoint(journey);
+        await waitForDecisionPoint(journey, publish);
         break;
       case 'deciding':
-        await decide(journey);
+        await decide(journey, publish);
         break;
       case 'in_review':
-        await awaitReview(journey);
+        await awaitReview(journey, publish);
         break;
       case 'delivering':
         await deliverDecision(journey, publish);
@@ -106,15 +128,19 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
         break;
     }
     publish();
+    publish.stepDone();
   }
   await condition(allHandlersFinished);
+  publish.flush();
   return viewOf(journey);
 }
 
-async function waitForDecisionPoint(journey: JourneyState): Promise<void> {
+async function waitForDecisionPoint(journey: JourneyState, publish: Publisher): Promise<void> {
   const deadline = nextWaitDeadline(journey);
   await condition(
-    () => decisionTrigger(journey, new Date()) !== null || nextWaitDeadline(journey) !== deadline || historyIsLong(),
+    publish.wakeWhen(
+      () => decisionTrigger(journey, new Date()) !== null || nextWaitDeadline(journey) !== deadline || historyIsLong(),
+    ),
     Math.max(deadline - Date.now(), 1),
   );
   const trigger = decisionTrigger(journey, new Date());
@@ -124,16 +150,18 @@ async function waitForDecisionPoint(journey: JourneyState): Promise<void> {
   }
 }
 
-async function decide(journey: JourneyState): Promise<void> {
-  const policy = await evaluatePolicy.executeWithOptions({ summary: `evaluate policy (${journey.trigger})` }, [
-    {
-      trigger: journey.trigger!,
-      application: journey.application,
-      scores: journey.scores,
-      requiredScores: journey.settings.requiredScores,
-      malformed: journey.flags.includes('malformed_event'),
-    },
-  ]);
+async function decide(journey: JourneyState, publish: Publisher): Promise<void> {
+  const input = {
+    trigger: journey.trigger!,
+    application: journey.application,
+    scores: journey.scores,
+    requiredScores: journey.settings.requiredScores,
+    malformed: journey.flags.includes('malformed_event'),
+  };
+  const options = { summary: `evaluate policy (${journey.trigger})` };
+  const policy = patched(ONE_PUBLISH_PER_TASK)
+    ? await publish.hold(() => local.evaluatePolicy.executeWithOptions(options, [input]))
+    : await evaluatePolicy.executeWithOptions(options, [input]);
   const now = new Date();
   journey.decision = {
     outcome: policy.outcome,
@@ -161,10 +189,10 @@ async function decide(journey: JourneyState): Promise<void> {
   }
 }
 
-async function awaitReview(journey: JourneyState): Promise<void> {
+async function awaitReview(journey: JourneyState, publish: Publisher): Promise<void> {
   const review = journey.review!;
   const remaining = review.deadline === null ? undefined : Math.max(Date.parse(review.deadline) - Date.now(), 1);
-  const done = () => journey.phase !== 'in_review' || historyIsLong();
+  const done = publish.wakeWhen(() => journey.phase !== 'in_review' || historyIsLong());
   const acted = remaining === undefined ? (await condition(done), true) : await condition(done, remaining);
   if (acted || journey.phase !== 'in_review') return;
   const fallback = review.fallback!;
@@ -222,29 +250,30 @@ async function unlessHistoryGrowsLong<T>(work: () => Promise<T>): Promise<T | ty
   }
 }
 
-async function deliverDecision(journey: JourneyState, publish: () => void): Promise<void> {
+async function deliverDecision(journey: JourneyState, publish: Publisher): Promise<void> {
   const decision = journey.decision!;
   const { uid, handOff, retryPause } = handoffFor(journey);
+  const summary = `hand ${decision.outcome} to LOS`;
+  const request = (): HandoffRequest => ({
+    kind: 'decision',
+    uid,
+    idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
+    payload: {
+      decision,
+      scores: journey.scores,
+      trigger: journey.trigger,
+      integrationId: journey.integrationId,
+      environment: journey.environment,
+    },
+  });
   journey.handoff.status = 'pending';
   publish();
-  for (;;) {
+  for (let quick = patched(ONE_PUBLISH_PER_TASK); ; quick = false) {
     try {
-      const result = await unlessHistoryGrowsLong(() =>
-        handOff.executeWithOptions({ summary: `hand ${decision.outcome} to LOS` }, [
-          {
-            kind: 'decision',
-            uid,
-            idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
-            payload: {
-              decision,
-              scores: journey.scores,
-              trigger: journey.trigger,
-              integrationId: journey.integrationId,
-              environment: journey.environment,
-            },
-          },
-        ]),
-      );
+      const result = quick
+        ? await handOffLocally(request(), summary, publish)
+        : await unlessHistoryGrowsLong(() => handOff.executeWithOptions({ summary }, [request()]));
+      if (result === RETRY_AS_ACTIVITY) continue;
       if (result === INTERRUPTED) return;
       journey.decisionsDelivered++;
       journey.handoff = {
@@ -294,19 +323,22 @@ async function deliverDecision(journey: JourneyState, publish: () => void): Prom
   }
 }
 
-async function settle(journey: JourneyState, publish: () => void): Promise<void> {
+async function settle(journey: JourneyState, publish: Publisher): Promise<void> {
   const { uid, handOff } = handoffFor(journey);
   while (journey.pendingNotices.length > 0) {
     const notice = journey.pendingNotices[0]!;
-    const sent = await unlessHistoryGrowsLong(() =>
-      handOff.executeWithOptions({ summary: `notify LOS of late ${notice.eventType}` }, [
-        {
-          kind: 'late_event',
-          uid,
-          idempotencySource: `${journey.idempotencyScope ?? uid}:notice:${notice.id}`,
-          payload: { notice, decision: journey.decision, decisionUnchanged: true },
-        },
-      ]),
+    const summary = `notify LOS of late ${notice.eventType}`;
+    const request: HandoffRequest = {
+      kind: 'late_event',
+      uid,
+      idempotencySource: `${journey.idempotencyScope ?? uid}:notice:${notice.id}`,
+      payload: { notice, decision: journey.decision, decisionUnchanged: true },
+    };
+    const send = () => unlessHistoryGrowsLong(() => handOff.executeWithOptions({ summary }, [request]));
+    const sent = await (
+      patched(ONE_PUBLISH_PER_TASK)
+        ? handOffLocally(request, summary, publish).then((result) => (result === RETRY_AS_ACTIVITY ? send() : result))
+        : send()
     ).catch((err: unknown) => {
       // A notice the LOS refuses is recorded on the journey, not retried for ever.
       journey.handoff.lastError = err instanceof Error ? err.message : String(err);
@@ -319,11 +351,32 @@ async function settle(journey: JourneyState, publish: () => void): Promise<void>
   const remaining = Date.parse(journey.settleUntil!) - Date.now();
   // A redrive moves a settled journey back to delivery.
   const woke = await condition(
-    () => journey.pendingNotices.length > 0 || historyIsLong() || journey.phase !== 'settled',
+    publish.wakeWhen(() => journey.pendingNotices.length > 0 || historyIsLong() || journey.phase !== 'settled'),
     Math.max(remaining, 1),
   );
   // A redrive accepted in the very activation the settle timer fired in still runs.
   if (!woke && journey.phase === 'settled') journey.phase = 'closed';
+}
+
+const RETRY_AS_ACTIVITY = Symbol('retry as an activity');
+
+/**
+ * One attempt inside the workflow task, where an LOS that answers at once costs no activity task.
+ * A rejection is final either way and is thrown as the activity's would be; any other failure
+ * hands the call to the activity, whose retries the server keeps. Same Idempotency-Key both ways.
+ */
+async function handOffLocally(
+  request: HandoffRequest,
+  summary: string,
+  publish: Publisher,
+): Promise<HandoffResult | typeof RETRY_AS_ACTIVITY> {
+  try {
+    return await publish.hold(() => handOffOnce.executeWithOptions({ summary }, [request]));
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure && cause.type === HANDOFF_REJECTED) throw err;
+    return RETRY_AS_ACTIVITY;
+  }
 }
 
 function handoffFor(journey: JourneyState) {

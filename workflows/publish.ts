@@ -1,5 +1,5 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { auditLines } from './audit';
 import { searchAttributes as sa } from './definitions';
 import { stageOf, type JourneyState } from './journeyState';
@@ -22,30 +22,44 @@ export function historyIsLong(): boolean {
 }
 
 /**
+ * Journeys recorded before this patch upserted search attributes wherever state changed, up to
+ * three times in one workflow task; after it, at most once per task (each upsert is a history
+ * event and a billable action). Local-activity steps sit behind the same patch (see journey.ts).
+ */
+export const ONE_PUBLISH_PER_TASK = 'one-publish-per-task';
+
+export interface Publisher {
+  /** Says that what operators see may have changed. */
+  (): void;
+  /** From here on, changes are pushed once the workflow has run to its next wait. */
+  coalesce(): void;
+  /** Pushes a pending change now: before the run completes or continues as new. */
+  flush(): void;
+  /** Holds pushes back while `work` runs: a local activity resolves within the same task. */
+  hold<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Wraps the main loop's wait condition: once it holds, pushes wait for the loop's next step to
+   * end (`stepDone`), so a signal and the step it causes push once.
+   */
+  wakeWhen(ready: () => boolean): () => boolean;
+  stepDone(): void;
+}
+
+/**
  * Pushes what operators see (search attributes and current details) only when it changed, so a
  * duplicate storm does not add an upsert to history per delivery.
  */
-export function publisher(journey: JourneyState): () => void {
+export function publisher(journey: JourneyState): Publisher {
   let lastAttributes = '';
   let lastDetails = '';
-  return () => {
-    const latest = Object.values(journey.scores).sort((a, b) => b.scoredAt - a.scoredAt)[0];
-    const primary = journey.scores.psychometric ?? latest;
-    const pairs: SearchAttributeUpdatePair[] = [
-      { key: sa.stage, value: stageOf(journey) },
-      { key: sa.integrationId, value: keyword(journey.integrationId) },
-      { key: sa.flags, value: journey.flags.length ? [...journey.flags] : null },
-      { key: sa.lastEventType, value: keyword(journey.lastEventType) },
-      { key: sa.decision, value: journey.decision?.outcome ?? null },
-      { key: sa.riskBand, value: keyword(primary?.riskBand) },
-      { key: sa.scoreConfidence, value: keyword(primary?.scoreConfidence) },
-      { key: sa.platform, value: keyword(primary?.platform) },
-      { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },
-      {
-        key: sa.reviewSince,
-        value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null,
-      },
-    ] as SearchAttributeUpdatePair[];
+  let coalescing = false;
+  let dirty = false;
+  let holds = 0;
+  let stepping = false;
+
+  const push = () => {
+    dirty = false;
+    const pairs = attributesOf(journey);
     const attributes = JSON.stringify(pairs.map((p) => p.value));
     if (attributes !== lastAttributes) {
       upsertSearchAttributes(pairs);
@@ -57,6 +71,67 @@ export function publisher(journey: JourneyState): () => void {
       lastDetails = details;
     }
   };
+  const settled = () => dirty && holds === 0 && !stepping;
+
+  const publish = (() => {
+    // patched() is asked here, on the first change after the first task, so its marker shares a
+    // task (and an action) with the first local activity's instead of adding one to the first task.
+    if (coalescing && patched(ONE_PUBLISH_PER_TASK)) dirty = true;
+    else push();
+  }) as Publisher;
+  publish.coalesce = () => {
+    if (coalescing) return;
+    coalescing = true;
+    void (async () => {
+      for (;;) {
+        await condition(settled);
+        // One more round of condition checks: whatever this activation woke (the main loop after a
+        // signal, say) runs to its next wait first, so the signal and the step it caused push once.
+        await condition(() => true);
+        if (settled()) push();
+      }
+    })();
+  };
+  publish.flush = () => {
+    if (dirty) push();
+  };
+  publish.wakeWhen = (ready) => () => {
+    if (!ready()) return false;
+    stepping = true;
+    return true;
+  };
+  publish.stepDone = () => {
+    stepping = false;
+  };
+  publish.hold = async <T>(work: () => Promise<T>): Promise<T> => {
+    holds++;
+    try {
+      return await work();
+    } finally {
+      holds--;
+    }
+  };
+  return publish;
+}
+
+function attributesOf(journey: JourneyState): SearchAttributeUpdatePair[] {
+  const latest = Object.values(journey.scores).sort((a, b) => b.scoredAt - a.scoredAt)[0];
+  const primary = journey.scores.psychometric ?? latest;
+  return [
+    { key: sa.stage, value: stageOf(journey) },
+    { key: sa.integrationId, value: keyword(journey.integrationId) },
+    { key: sa.flags, value: journey.flags.length ? [...journey.flags] : null },
+    { key: sa.lastEventType, value: keyword(journey.lastEventType) },
+    { key: sa.decision, value: journey.decision?.outcome ?? null },
+    { key: sa.riskBand, value: keyword(primary?.riskBand) },
+    { key: sa.scoreConfidence, value: keyword(primary?.scoreConfidence) },
+    { key: sa.platform, value: keyword(primary?.platform) },
+    { key: sa.handoff, value: journey.handoff.status === 'not_started' ? null : journey.handoff.status },
+    {
+      key: sa.reviewSince,
+      value: journey.phase === 'in_review' && journey.review ? new Date(journey.review.since) : null,
+    },
+  ] as SearchAttributeUpdatePair[];
 }
 
 function describe(journey: JourneyState): string {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isGrpcServiceError, ServiceError, type Client, type Connection } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client, type ConnectionLike } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import express, {
   type ErrorRequestHandler,
@@ -25,7 +25,7 @@ export const WEBHOOK_PATH = '/webhooks/begini';
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
-  connection: Connection;
+  connection: ConnectionLike;
   /** A client per namespace: each deployment's journeys live in its own. */
   clients: ReadonlyMap<string, Client>;
   logger: Logger;

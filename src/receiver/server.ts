@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type ConnectionLike } from '@temporalio/client';
 import { AesGcmCodec } from '../codec/aesGcm';
 import { allDeployments, type ReceiverConfig } from '../config';
 import { listenOrExplain } from '../failures';
 import { keyUidRefs, type Logger } from '../logger';
 import { activeTelemetry } from '../telemetry';
-import { temporalSettings, type TemporalSettings } from '../temporal/connection';
+import { LazyNativeConnection, temporalSettings, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
 
@@ -18,7 +18,7 @@ export interface RunningReceiver {
   port: number;
   /** The internal listener: /metrics and the journey API. */
   internalUrl: string;
-  connection: Connection;
+  connection: ConnectionLike;
   /** A client of the connection's own namespace. */
   client: Client;
   /** Stops accepting, lets in-flight deliveries finish, then closes the Temporal connection. */
@@ -32,7 +32,7 @@ export async function startReceiver(
 ): Promise<RunningReceiver> {
   keyUidRefs(config.codecKeys);
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
-  const connection = Connection.lazy({ ...temporal.connectionOptions, connectTimeout: config.ackTimeoutMs });
+  const connection = new LazyNativeConnection(temporal);
   const codec = new AesGcmCodec(
     config.codecKeys,
     config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
