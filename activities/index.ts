@@ -1,9 +1,9 @@
 import type { Logger } from '../src/logger';
 import { handOff, type HandoffRequest, type HandoffTarget } from './handoff';
-import { evaluatePolicy, type Policy, type PolicyInput } from './policy';
+import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from './policy';
 
 export type { HandoffRequest, HandoffResult, HandoffTarget } from './handoff';
-export type { Policy, PolicyDecision, PolicyInput } from './policy';
+export type { Policy, PolicyDecision, PolicyEvaluation, PolicyInput } from './policy';
 
 export interface ActivityDeps {
   policy: Policy;
@@ -14,8 +14,8 @@ export interface ActivityDeps {
 export function createActivities({ policy, handoff, logger }: ActivityDeps) {
   return {
     // An activity, not workflow code, so a policy change never breaks replay of open journeys.
-    async evaluatePolicy(input: PolicyInput) {
-      return evaluatePolicy(policy, input);
+    async evaluatePolicy(input: PolicyInput): Promise<PolicyEvaluation> {
+      return { ...evaluatePolicy(policy, input), input };
     },
     async handOff(request: HandoffRequest) {
       return handOff(handoff, request, logger);

@@ -63,6 +63,14 @@ export interface PolicyDecision {
   review: { deadlineMs: number; fallback: 'APPROVE' | 'DECLINE' } | null;
 }
 
+/**
+ * What the policy activity returns: the decision and the input it was made on. A local activity's
+ * marker records only its result, so the input rides along for the audit and the backtest.
+ */
+export interface PolicyEvaluation extends PolicyDecision {
+  input: PolicyInput;
+}
+
 export class PolicyConfigError extends Error {
   override readonly name = 'PolicyConfigError';
   constructor(

@@ -6,13 +6,15 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { PolicyDecision, PolicyInput } from '../../activities/policy';
+import type { PolicyEvaluation, PolicyInput } from '../../activities/policy';
 import { searchAttributes as sa, WORKFLOW_TYPES } from '../../workflows/definitions';
 import { uidRef } from '../logger';
 import type { RecordedDecision } from './compare';
 
 /** The worker's policy activity, by the name it is registered under. */
 const POLICY_ACTIVITY = 'evaluatePolicy';
+/** The marker the SDK's core records for a completed local activity. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 export interface ReadOptions {
   client: Client;
@@ -69,30 +71,43 @@ export async function readDecidedJourneys(options: ReadOptions): Promise<ReadRes
   return { filter, decisions, skipped, truncated };
 }
 
-/** The last completed policy evaluation of a run: its input, its result and when it completed. */
+/**
+ * The last completed policy evaluation of a run: its input, its result and when it completed. Older
+ * journeys ran the policy as an activity (input in the scheduled event); newer ones run it as a
+ * local activity, whose marker records the result, and the result carries its input.
+ */
 async function policyEvaluation(
   history: temporal.api.history.v1.IHistory,
   codec: PayloadCodec,
 ): Promise<Pick<RecordedDecision, 'input' | 'current' | 'decidedAt'> | null> {
-  const events = history.events ?? [];
   const scheduled = new Map<string, Payload[]>();
-  let found: { input: Payload[]; result: Payload[]; at: Date } | null = null;
-  for (const event of events) {
+  let found: { input: Payload | null; result: Payload; at: Date } | null = null;
+  for (const event of history.events ?? []) {
     const s = event.activityTaskScheduledEventAttributes;
     if (s?.activityType?.name === POLICY_ACTIVITY)
       scheduled.set(String(event.eventId), (s.input?.payloads ?? []) as Payload[]);
     const c = event.activityTaskCompletedEventAttributes;
     const input = c && scheduled.get(String(c.scheduledEventId));
-    if (c && input) {
-      const ms = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
-      found = { input, result: (c.result?.payloads ?? []) as Payload[], at: new Date(ms) };
+    if (c && input?.length === 1 && c.result?.payloads?.length === 1)
+      found = { input: input[0]!, result: c.result.payloads[0] as Payload, at: eventTime(event) };
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === LOCAL_ACTIVITY_MARKER && !marker.failure) {
+      const data = marker.details?.data?.payloads?.[0];
+      const result = marker.details?.result?.payloads?.[0];
+      const type =
+        data && defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data as Payload).activity_type;
+      if (type === POLICY_ACTIVITY && result) found = { input: null, result: result as Payload, at: eventTime(event) };
     }
   }
-  if (!found || found.input.length !== 1 || found.result.length !== 1) return null;
-  const [input, result] = await codec.decode([found.input[0]!, found.result[0]!]);
-  return {
-    input: defaultPayloadConverter.fromPayload<PolicyInput>(input!),
-    current: defaultPayloadConverter.fromPayload<PolicyDecision>(result!),
-    decidedAt: found.at.toISOString(),
-  };
+  if (!found) return null;
+  const decoded = await codec.decode(found.input ? [found.input, found.result] : [found.result]);
+  const evaluation = defaultPayloadConverter.fromPayload<PolicyEvaluation>(decoded.at(-1)!);
+  const input = found.input ? defaultPayloadConverter.fromPayload<PolicyInput>(decoded[0]!) : evaluation.input;
+  if (!input) return null;
+  const { input: _echoed, ...current } = evaluation;
+  return { input, current, decidedAt: found.at.toISOString() };
+}
+
+function eventTime(event: temporal.api.history.v1.IHistoryEvent): Date {
+  return new Date(Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6));
 }
