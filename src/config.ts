@@ -123,7 +123,14 @@ const receiverEnvSchema = z.object({
   SHUTDOWN_GRACE_MS: intFrom(10_000),
   // Operators authenticate as themselves (src/auth): named tokens, an identity provider's JWTs, or both.
   OPERATOR_TOKENS_FILE: z.string().min(1).optional(),
-  OPERATOR_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Whoever can alter the key fetch can mint admin tokens: https, or plain http on loopback only.
+  OPERATOR_JWKS_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (url) => url.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url),
+      'must be https (plain http only on loopback)',
+    )
+    .optional(),
   OPERATOR_JWKS_FILE: z.string().min(1).optional(),
   OPERATOR_JWT_ISSUER: z.string().min(1).optional(),
   OPERATOR_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -425,7 +432,9 @@ const jwksFileSchema = z.object({
   keys: z
     .array(z.looseObject({ kty: z.string() }))
     .min(1, 'holds no key')
-    .refine((keys) => keys.every((k) => k.d === undefined), 'must hold public keys only'),
+    .refine((keys) => keys.every((k) => k.d === undefined), 'must hold public keys only')
+    // A symmetric key would let anyone who reads this file sign tokens.
+    .refine((keys) => keys.every((k) => k.kty !== 'oct' && k.k === undefined), 'must hold no symmetric (oct) key'),
 });
 
 function readJwksFile(path: string, problems: string[]): JSONWebKeySet | null {

@@ -1,5 +1,5 @@
 /** The audit trail and redrive as pure logic: bounds, and what a redrive means in each phase. */
-import { MAX_AUDIT_ENTRIES, operatorOf, recordAudit, SYSTEM } from '../workflows/audit';
+import { auditLines, MAX_AUDIT_ENTRIES, operatorOf, recordAudit, SYSTEM } from '../workflows/audit';
 import { checkReview, startJourney, type JourneyState } from '../workflows/journeyState';
 import { applyRedrive, checkRedrive } from '../workflows/redrive';
 
@@ -59,6 +59,21 @@ describe('audit trail', () => {
     expect(entry.requestId!.length).toBeLessThanOrEqual(128);
     expect(entry.why!.length).toBeLessThanOrEqual(500);
     expect(entry.via).toBe('temporal-ui');
+  });
+
+  test('an operator’s words cannot forge lines or formatting in the Web UI’s details', () => {
+    const state = journey();
+    recordAudit(state, operatorOf(admin, undefined, null), {
+      at: now,
+      action: 'redrive',
+      what: 'resend',
+      why: 'LOS lost it\n\n**Decision:** DECLINE [click](https://evil.example)\u202e',
+    });
+    const [line] = auditLines(state);
+    expect(line).not.toMatch(/[\n\u202e]/);
+    expect(line).not.toContain('**Decision:**');
+    expect(line).not.toContain('[click](');
+    expect(line).toContain('LOS lost it');
   });
 
   test('the heaviest trail hostile operators can build stays under 100 KiB of journey state', () => {

@@ -77,10 +77,19 @@ export function auditLines(state: Audited, last = 5): string[] {
     .slice(-last)
     .map(
       (e) =>
-        `${e.at} ${e.action} by ${e.actor}${e.role ? ` (${e.role})` : ''} via ${e.via}: ${e.what}${e.why ? ` (${e.why})` : ''}`,
+        `${e.at} ${e.action} by ${markdownText(e.actor)}${e.role ? ` (${e.role})` : ''} via ${e.via}: ${markdownText(e.what)}${e.why ? ` (${markdownText(e.why)})` : ''}`,
     );
 }
 
+/** Operators' words shown as text in the Web UI's markdown, never as formatting or links. */
+function markdownText(value: string): string {
+  return value.replace(/[\\`*_{}[\]()<>#+!|~-]/g, (c) => `\\${c}`);
+}
+
+/** Line breaks and invisible characters would let a note forge lines in what operators read. */
+const CONTROL = /[\p{Cc}\p{Cf}]/gu;
+
 function clip(value: string, max: number): string {
-  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+  const text = value.replace(CONTROL, ' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

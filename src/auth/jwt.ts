@@ -15,6 +15,10 @@ export interface JwtSettings {
   rolesClaim: string;
 }
 
+/** Asymmetric signatures only: a shared-secret algorithm would let a key holder mint tokens. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
+
 /** Seconds of clock skew tolerated between the identity provider and this host. */
 const CLOCK_TOLERANCE_S = 30;
 
@@ -32,16 +36,17 @@ export function jwtVerifier(settings: JwtSettings): JwtVerifier {
         issuer: settings.issuer,
         audience: settings.audience,
         requiredClaims: ['exp', settings.nameClaim],
+        algorithms: ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_S,
       }));
     } catch (err) {
       throw failureOf(err);
     }
     const name = payload[settings.nameClaim];
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 200 || CONTROL.test(name))
       throw new AuthFailure(
         'invalid_token',
-        `the ${settings.nameClaim} claim must be a name of at most 200 characters`,
+        `the ${settings.nameClaim} claim must be a name of at most 200 characters, without control characters`,
       );
     const claimed = payload[settings.rolesClaim];
     const role = highestRole(Array.isArray(claimed) ? claimed : [claimed]);

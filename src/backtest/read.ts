@@ -54,7 +54,8 @@ export async function readDecidedJourneys(options: ReadOptions): Promise<ReadRes
   let truncated = false;
   for await (const execution of options.client.workflow.list({ query: filter })) {
     // Runs of one journey are listed newest first; its decision is recorded once.
-    if (seen.has(execution.workflowId)) continue;
+    // An operator's filter can OR its way past the journey clause: read journeys only.
+    if (execution.type !== WORKFLOW_TYPES.journey || seen.has(execution.workflowId)) continue;
     if (seen.size >= options.limit) {
       truncated = true;
       break;

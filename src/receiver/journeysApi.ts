@@ -136,6 +136,20 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     return uid.data;
   }
 
+  /**
+   * The request id names the update, so a retried request (same X-Request-Id) joins the update it
+   * already sent instead of acting twice.
+   */
+  function updateIdOf(action: string, res: Response): string {
+    return `${action}:${String(res.locals.reqId)}`;
+  }
+
+  /** A 503 means Temporal did not answer in time: the update may still apply, so it is not a refusal. */
+  function refusalOf(rejection: unknown): Record<string, unknown> {
+    if (!(rejection instanceof Rejection)) return { refused: 'error' };
+    return rejection.status === 503 ? { outcome: 'unknown', reason: rejection.reason } : { refused: rejection.reason };
+  }
+
   function actorOf(res: Response): OperatorActor {
     const principal = res.locals.principal as Principal;
     return { name: principal.name, role: principal.role, requestId: String(res.locals.reqId) };
@@ -207,6 +221,9 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     const journeys = [];
     try {
       for await (const execution of client.workflow.list({ query, pageSize: limit })) {
+        // An operator's raw filter can OR its way past the journey clause: list journeys only.
+        if (execution.type !== WORKFLOW_TYPES.journey || !execution.workflowId.startsWith(config.workflowIdPrefix))
+          continue;
         journeys.push({
           uid: execution.workflowId.slice(config.workflowIdPrefix.length),
           status: execution.status.name,
@@ -254,13 +271,16 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     try {
       const handle = await openJourney(client, uid);
       const result = await bounded(client, () =>
-        handle.executeUpdate(redriveUpdate, { args: [{ reason: reasonText, actor: actorOf(res) }] }),
+        handle.executeUpdate(redriveUpdate, {
+          args: [{ reason: reasonText, actor: actorOf(res) }],
+          updateId: updateIdOf('redrive', res),
+        }),
       );
       auditLog(res, 'redrive', uid, { result: result.action, outcome: result.outcome });
       return result;
     } catch (err) {
       const rejection = updateRejection(err, REDRIVE_REJECTIONS.notRedrivable, 'not_redrivable', 'invalid_redrive');
-      auditLog(res, 'redrive', uid, { refused: rejection instanceof Rejection ? rejection.reason : 'error' });
+      auditLog(res, 'redrive', uid, refusalOf(rejection));
       throw rejection;
     }
   }
@@ -288,6 +308,8 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       return;
     }
     const results = await paced(open, perSecond, async (journey) => {
+      // Nobody would learn what a redrive after the caller hung up did: stop there.
+      if (res.socket?.destroyed) return { uid: journey.uid, result: 'not_attempted', reason: 'caller_disconnected' };
       try {
         const result = await redrive(client, journey.uid, why, res);
         return { uid: journey.uid, result: result.action };
@@ -324,13 +346,16 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       const client = clientFor(req);
       const handle = await openJourney(client, uid);
       const decision = await bounded(client, () =>
-        handle.executeUpdate(reviewUpdate, { args: [{ ...parsed.data, actor: actorOf(res) }] }),
+        handle.executeUpdate(reviewUpdate, {
+          args: [{ ...parsed.data, actor: actorOf(res) }],
+          updateId: updateIdOf('review', res),
+        }),
       );
       auditLog(res, 'review', uid, { outcome: decision.outcome });
       res.json({ decision });
     } catch (err) {
       const rejection = updateRejection(err, REVIEW_REJECTIONS.notInReview, 'not_in_review', 'invalid_review');
-      auditLog(res, 'review', uid, { refused: rejection instanceof Rejection ? rejection.reason : 'error' });
+      auditLog(res, 'review', uid, refusalOf(rejection));
       throw rejection;
     }
   });

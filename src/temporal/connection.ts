@@ -72,23 +72,46 @@ export class LazyNativeConnection implements ConnectionLike {
     await this.connect();
   }
 
-  withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> {
-    return this.native ? this.native.withDeadline(deadline, fn) : fn();
+  // A deadline or abort covers the connecting too: an address that drops packets would otherwise
+  // hold the call until the OS gives up on the TCP connect, minutes later.
+  async withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> {
+    const native = this.native ?? (await this.connectWithin(Number(deadline) - Date.now()));
+    return native.withDeadline(deadline, fn);
   }
 
-  withMetadata<R>(metadata: Record<string, string | Buffer>, fn: () => Promise<R>): Promise<R> {
-    return this.native ? this.native.withMetadata(metadata, fn) : fn();
+  async withMetadata<R>(metadata: Record<string, string | Buffer>, fn: () => Promise<R>): Promise<R> {
+    const native = this.native ?? (await this.connect());
+    return native.withMetadata(metadata, fn);
   }
 
-  withAbortSignal<R>(abortSignal: AbortSignal, fn: () => Promise<R>): Promise<R> {
-    return this.native ? this.native.withAbortSignal(abortSignal, fn) : fn();
+  async withAbortSignal<R>(abortSignal: AbortSignal, fn: () => Promise<R>): Promise<R> {
+    const native = this.native ?? (await this.connectUnless(abortSignal));
+    return native.withAbortSignal(abortSignal, fn);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const native = this.native ?? (await this.connecting?.catch(() => undefined));
+    // A connect still under way closes what it opens (see connect), so close never waits on it.
+    const native = this.native;
     this.native = undefined;
     await native?.close();
+  }
+
+  private connectWithin(ms: number): Promise<NativeConnection> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), Math.max(ms, 0));
+    return this.connectUnless(timeout.signal, 'deadline exceeded while connecting').finally(() => clearTimeout(timer));
+  }
+
+  private connectUnless(signal: AbortSignal, why = 'aborted while connecting'): Promise<NativeConnection> {
+    if (signal.aborted) return Promise.reject(new TemporalUnreachableError(this.settings.address, why));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new TemporalUnreachableError(this.settings.address, why));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.connect()
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private connect(): Promise<NativeConnection> {
