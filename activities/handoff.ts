@@ -75,6 +75,8 @@ export async function handOff(
   target: HandoffTarget | null,
   request: HandoffRequest,
   logger: Logger,
+  /** The activity's cancellation: a timed-out local try must stop waiting on the LOS, not hold on. */
+  cancelled?: AbortSignal,
 ): Promise<HandoffResult> {
   const idempotencyKey = idempotencyKeyFor(request.idempotencySource);
   const log = logger.child({ kind: request.kind, uidRef: uidRef(request.uid), idempotencyKey });
@@ -123,7 +125,9 @@ export async function handOff(
       // A followed redirect would carry the signature and Idempotency-Key (and, for 307/308, the
       // decision) to whatever origin `Location` names, and its answer would count as the LOS's.
       redirect: 'manual',
-      signal: AbortSignal.timeout(target.timeoutMs),
+      signal: cancelled
+        ? AbortSignal.any([AbortSignal.timeout(target.timeoutMs), cancelled])
+        : AbortSignal.timeout(target.timeoutMs),
     });
   } catch (err) {
     endLosSpan(span, null, (err as Error).name);

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Logger } from '../src/logger';
 import { handOff, type HandoffRequest, type HandoffTarget } from './handoff';
 import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from './policy';
@@ -18,7 +19,7 @@ export function createActivities({ policy, handoff, logger }: ActivityDeps) {
       return { ...evaluatePolicy(policy, input), input };
     },
     async handOff(request: HandoffRequest) {
-      return handOff(handoff, request, logger);
+      return handOff(handoff, request, logger, Context.current().cancellationSignal);
     },
   };
 }

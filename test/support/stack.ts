@@ -134,7 +134,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           last = await stack.journey(workflowId);
           if (until(last)) return last;
         } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // A workflow task being retried makes a query fail for a moment; a stuck one still times out below.
+          if (
+            !(err instanceof WorkflowNotFoundError) &&
+            !/Workflow Task in failed state/.test(String((err as Error).cause))
+          )
+            throw err;
         }
         await new Promise((r) => setTimeout(r, 100));
       }
