@@ -21,6 +21,7 @@ import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
 import { startTemporalCluster } from '../src/temporal/cluster';
 import { installLikeImage, startClusterApps } from '../src/temporal/clusterApps';
+import { load, summarise } from './load';
 import { cpuMs } from './proc';
 
 const KEY = 'bench-begini-api-key-3c9f1a';
@@ -39,46 +40,6 @@ export interface ClusterBenchOptions {
   historyShards?: number;
   workers?: number;
   receivers?: number;
-}
-
-interface Latencies {
-  requests: number;
-  throughput: number;
-  p50: number;
-  p99: number;
-  failures: number;
-}
-
-function summarise(samples: number[], seconds: number, failures: number): Latencies {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
-  return {
-    requests: samples.length,
-    throughput: Number((samples.length / seconds).toFixed(1)),
-    p50: at(0.5),
-    p99: at(0.99),
-    failures,
-  };
-}
-
-async function load(count: number, concurrency: number, call: (i: number) => Promise<boolean>): Promise<Latencies> {
-  const samples: number[] = [];
-  let failures = 0;
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t = process.hrtime.bigint();
-        const ok = await call(i).catch(() => false);
-        samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-        if (!ok) failures++;
-      }
-    }),
-  );
-  return summarise(samples, Number(process.hrtime.bigint() - started) / 1e9, failures);
 }
 
 /** Posts signed deliveries, round-robin over the receivers. */

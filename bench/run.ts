@@ -32,6 +32,7 @@ import { clusterBench } from './cluster';
 import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
+import { load, summarise, type Latencies } from './load';
 import { cpuMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
@@ -61,51 +62,6 @@ const SETTINGS = {
   settleMs: 2_592_000_000,
   handoffRetryInitialMs: 1_000,
 };
-
-interface Latencies {
-  requests: number;
-  seconds: number;
-  throughput: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  failures: number;
-}
-
-function summarise(samples: number[], seconds: number, failures: number): Latencies {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
-  return {
-    requests: samples.length,
-    seconds: Number(seconds.toFixed(2)),
-    throughput: Number((samples.length / seconds).toFixed(1)),
-    p50: at(0.5),
-    p95: at(0.95),
-    p99: at(0.99),
-    failures,
-  };
-}
-
-/** Runs `count` calls of `call(i)` with `concurrency` in flight; latency in ms per call. */
-async function load(count: number, concurrency: number, call: (i: number) => Promise<boolean>): Promise<Latencies> {
-  const samples: number[] = [];
-  let failures = 0;
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t = process.hrtime.bigint();
-        const ok = await call(i).catch(() => false);
-        samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-        if (!ok) failures++;
-      }
-    }),
-  );
-  return summarise(samples, Number(process.hrtime.bigint() - started) / 1e9, failures);
-}
 
 function poster(url: string, concurrency: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
