@@ -7,24 +7,22 @@
  *   end to end   score received to decision delivered to the LOS, in decisions per second.
  */
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parseDelivery } from '../src/begini/events';
-import { sign } from '../src/begini/verifier';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { LOS_SECRET, startLos } from '../src/dev/losStandIn';
 import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
 import { startTemporalCluster } from '../src/temporal/cluster';
 import { installLikeImage, startClusterApps } from '../src/temporal/clusterApps';
-import { load, summarise } from './load';
+import { BENCH_KEY, load, poster, summarise } from './load';
 import { cpuMs } from './proc';
 
-const KEY = 'bench-begini-api-key-3c9f1a';
+const KEY = BENCH_KEY;
 const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench-cluster';
 const SETTINGS = {
@@ -40,33 +38,6 @@ export interface ClusterBenchOptions {
   historyShards?: number;
   workers?: number;
   receivers?: number;
-}
-
-/** Posts signed deliveries, round-robin over the receivers. */
-function poster(urls: string[], concurrency: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * urls.length });
-  let next = 0;
-  return (body: string) =>
-    new Promise<boolean>((resolvePost) => {
-      const req = http.request(
-        urls[next++ % urls.length]!,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'x-signature': sign(body, KEY),
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolvePost(res.statusCode === 200));
-        },
-      );
-      req.on('error', () => resolvePost(false));
-      req.end(body);
-    });
 }
 
 /** The receiver's own delivery code, called directly: the same signalWithStart, with no HTTP. */

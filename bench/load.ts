@@ -1,3 +1,9 @@
+import http from 'node:http';
+import { sign } from '../src/begini/verifier';
+
+/** The Begini API key every bench stack is configured with. */
+export const BENCH_KEY = 'bench-begini-api-key-3c9f1a';
+
 /** Closed-loop load with a fixed number of calls in flight, and its latency summary (ms). */
 export interface Latencies {
   requests: number;
@@ -46,4 +52,31 @@ export async function load(
     }),
   );
   return summarise(samples, Number(process.hrtime.bigint() - started) / 1e9, failures);
+}
+
+/** Posts deliveries signed with the bench's key, round-robin over `urls`; true on a 200. */
+export function poster(urls: string[], concurrency: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * urls.length });
+  let next = 0;
+  return (body: string) =>
+    new Promise<boolean>((resolvePost) => {
+      const req = http.request(
+        urls[next++ % urls.length]!,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'x-signature': sign(body, BENCH_KEY),
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolvePost(res.statusCode === 200));
+        },
+      );
+      req.on('error', () => resolvePost(false));
+      req.end(body);
+    });
 }

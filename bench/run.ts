@@ -14,13 +14,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parseDelivery } from '../src/begini/events';
-import { sign } from '../src/begini/verifier';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
@@ -32,7 +30,7 @@ import { clusterBench } from './cluster';
 import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
-import { load, summarise, type Latencies } from './load';
+import { BENCH_KEY, load, poster, summarise, type Latencies } from './load';
 import { cpuMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
@@ -52,7 +50,7 @@ const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
 const LIVE_SETTLE = '5s';
 /** The defaults a deployment runs with (docs/configuration.md), for the cost model. */
 const HORIZON = { settleDays: 30, retentionDays: 30 };
-const KEY = 'bench-begini-api-key-3c9f1a';
+const KEY = BENCH_KEY;
 const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench';
 const SETTINGS = {
@@ -62,31 +60,6 @@ const SETTINGS = {
   settleMs: 2_592_000_000,
   handoffRetryInitialMs: 1_000,
 };
-
-function poster(url: string, concurrency: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  return (body: string) =>
-    new Promise<boolean>((resolvePost) => {
-      const req = http.request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'x-signature': sign(body, KEY),
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolvePost(res.statusCode === 200));
-        },
-      );
-      req.on('error', () => resolvePost(false));
-      req.end(body);
-    });
-}
 
 interface Stack {
   server: DevServer;
@@ -218,7 +191,7 @@ async function ackPath(
       const send =
         target === 'direct'
           ? direct(stack.client)
-          : poster(target === 'bare' ? stack.bareUrl : stack.receiverUrl, concurrency);
+          : poster([target === 'bare' ? stack.bareUrl : stack.receiverUrl], concurrency);
       const bodies = Array.from({ length: SIZE.ack }, (_, i) =>
         body('application.complete', `A-${label}-${target}-${concurrency}-${i}`),
       );
@@ -263,7 +236,7 @@ async function drain(stack: Stack, prefix: string, expected: number): Promise<nu
 
 async function endToEnd(stack: Stack) {
   const uids = Array.from({ length: SIZE.journeys }, (_, i) => `B-${i}-${Date.now().toString(36)}`);
-  const post = poster(stack.receiverUrl, 32);
+  const post = poster([stack.receiverUrl], 32);
   const scoreSentAt = new Map<string, number>();
   const arrivals = new Map<string, number>();
   const respond = stack.los.respond;
@@ -296,7 +269,7 @@ async function endToEnd(stack: Stack) {
 
 async function duplicateStorm(stack: Stack) {
   const uids = Array.from({ length: SIZE.storm }, (_, i) => `C-${i}-${Date.now().toString(36)}`);
-  const post = poster(stack.receiverUrl, 64);
+  const post = poster([stack.receiverUrl], 64);
   const bodies = uids.map((uid) => body('psychometric_score.complete', uid));
   const result = await load(uids.length * 3, 64, (i) => post(bodies[Math.floor(i / 3)]!));
   const started = Date.now();
