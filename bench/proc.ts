@@ -15,3 +15,14 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
+
+/**
+ * Busy CPU time of the whole machine (every core, every process: load generator, server, worker,
+ * receiver), in ms. Idle, I/O wait and time stolen by the hypervisor are not ours.
+ */
+export function machineBusyMs(): number {
+  // The first line sums every core: cpu user nice system idle iowait irq softirq steal …
+  const total = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const [user, nice, system, , , irq, softirq] = total.trim().split(/\s+/).slice(1).map(Number);
+  return ((user! + nice! + system! + irq! + softirq!) * 1000) / TICKS_PER_SECOND;
+}

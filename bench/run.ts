@@ -31,7 +31,7 @@ import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
 import { BENCH_KEY, load, poster, summarise, type Latencies } from './load';
-import { cpuMs, memoryMiB } from './proc';
+import { cpuMs, machineBusyMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
 const { values } = parseArgs({
@@ -44,6 +44,12 @@ const SIZE = QUICK
   ? { ack: 400, journeys: 150, storm: 100, open: 1_000 }
   : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000 };
 const CONCURRENCIES = [16, 64];
+/** One ack-path measurement; the receiver's also has its process's CPU per delivery. */
+type Cell = Latencies & { warmUp: number; machineCpuMsPerRequest: number; cpuMsPerDelivery?: number };
+/** Calls before each ack-path cell's measured ones. */
+const WARM_UP = 100;
+/** Rounds per ack-path cell, in alternating order; the cell reports their medians. */
+const ROUNDS = 3;
 /** The in-memory ack path, the chart's x axis: where Temporal is fastest, the receiver's share shows. */
 const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
 /** Short on the in-memory stack only, so the live journeys of phase E close within the run. */
@@ -186,27 +192,20 @@ async function ackPath(
 ) {
   const results: Record<string, Record<string, unknown>> = {};
   for (const concurrency of concurrencies) {
-    const row: Record<string, unknown> = {};
-    for (const target of targets) {
-      const send =
-        target === 'direct'
-          ? direct(stack.client)
-          : poster([target === 'bare' ? stack.bareUrl : stack.receiverUrl], concurrency);
-      const bodies = Array.from({ length: SIZE.ack }, (_, i) =>
-        body('application.complete', `A-${label}-${target}-${concurrency}-${i}`),
-      );
-      const cpuBefore = cpuMs(stack.receiver.pid!);
-      const result = await load(SIZE.ack, concurrency, (i) => send(bodies[i]!));
-      row[target] =
-        target === 'receiver'
-          ? { ...result, cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / SIZE.ack).toFixed(3)) }
-          : result;
-      console.log(
-        `  A ${label} c=${concurrency} ${target.padEnd(8)} ${result.throughput}/s p50 ${result.p50} p99 ${result.p99} ms${result.failures ? ` (${result.failures} failed)` : ''}`,
-      );
+    const rounds = new Map<string, Cell[]>(targets.map((t) => [t, []]));
+    // Alternating order, so neither target is always the one measured on a warmer or busier machine.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+        const cell = await measureCell(stack, `A-${label}-${target}-${concurrency}-${round}-`, target, concurrency);
+        rounds.get(target)!.push(cell);
+        console.log(
+          `  A ${label} c=${concurrency} round ${round + 1} ${target.padEnd(8)} ${cell.throughput}/s p50 ${cell.p50} p99 ${cell.p99} ms, machine CPU ${cell.machineCpuMsPerRequest} ms/request${cell.failures ? ` (${cell.failures} failed)` : ''}`,
+        );
+      }
     }
-    const receiver = row.receiver as Latencies | undefined;
-    const directRow = row.direct as Latencies | undefined;
+    const row: Record<string, unknown> = Object.fromEntries([...rounds].map(([t, cells]) => [t, medianCell(cells)]));
+    const receiver = row.receiver as Cell | undefined;
+    const directRow = row.direct as Cell | undefined;
     if (receiver && directRow) {
       row.throughputRatio = Number((receiver.throughput / directRow.throughput).toFixed(3));
       row.p99Ratio = Number((receiver.p99 / directRow.p99).toFixed(3));
@@ -216,11 +215,66 @@ async function ackPath(
   return results;
 }
 
-/** Journeys the ack path started: every acknowledged delivery (a failed one may have landed too). */
+/** One target at one concurrency: a warm-up, SIZE.ack measured calls, then the worker left idle. */
+async function measureCell(
+  stack: Stack,
+  prefix: string,
+  target: 'bare' | 'receiver' | 'direct',
+  concurrency: number,
+): Promise<Cell> {
+  const send =
+    target === 'direct'
+      ? direct(stack.client)
+      : poster([target === 'bare' ? stack.bareUrl : stack.receiverUrl], concurrency);
+  const bodies = Array.from({ length: WARM_UP + SIZE.ack }, (_, i) => body('application.complete', `${prefix}${i}`));
+  // Not measured: the first calls of a cell pay for JIT, connection pools and caches.
+  await load(WARM_UP, concurrency, (i) => send(bodies[i]!));
+  const cpuBefore = cpuMs(stack.receiver.pid!);
+  const machineBefore = machineBusyMs();
+  const result = await load(SIZE.ack, concurrency, (i) => send(bodies[WARM_UP + i]!));
+  const cell: Cell = {
+    ...result,
+    warmUp: WARM_UP,
+    machineCpuMsPerRequest: Number(((machineBusyMs() - machineBefore) / SIZE.ack).toFixed(3)),
+    ...(target === 'receiver'
+      ? { cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / SIZE.ack).toFixed(3)) }
+      : {}),
+  };
+  // The next cell starts with an idle worker: otherwise the journeys of this one are still being
+  // run while it is measured, which favours whichever target goes first.
+  if (target !== 'bare') await drain(stack, prefix, WARM_UP + SIZE.ack - result.failures);
+  return cell;
+}
+
+/** Each figure's median over the rounds (requests and failures summed), with every round's throughput. */
+function medianCell(cells: Cell[]): Cell & { roundThroughputs: number[] } {
+  const median = (pick: (c: Cell) => number) => {
+    const sorted = cells.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  };
+  const cpu = cells.every((c) => c.cpuMsPerDelivery !== undefined)
+    ? { cpuMsPerDelivery: median((c) => c.cpuMsPerDelivery!) }
+    : {};
+  return {
+    requests: cells.reduce((n, c) => n + c.requests, 0),
+    failures: cells.reduce((n, c) => n + c.failures, 0),
+    warmUp: cells.reduce((n, c) => n + c.warmUp, 0),
+    seconds: median((c) => c.seconds),
+    throughput: median((c) => c.throughput),
+    p50: median((c) => c.p50),
+    p95: median((c) => c.p95),
+    p99: median((c) => c.p99),
+    machineCpuMsPerRequest: median((c) => c.machineCpuMsPerRequest),
+    ...cpu,
+    roundThroughputs: cells.map((c) => c.throughput),
+  };
+}
+
+/** Journeys the ack path started: every acknowledged delivery, warm-ups included (a failed one may have landed too). */
 function acknowledged(ack: Record<string, Record<string, unknown>>): number {
   return Object.values(ack)
-    .flatMap((row) => [row.receiver, row.direct] as Array<Latencies | undefined>)
-    .reduce((n, r) => n + (r ? r.requests - r.failures : 0), 0);
+    .flatMap((row) => [row.receiver, row.direct] as Array<Cell | undefined>)
+    .reduce((n, r) => n + (r ? r.warmUp + r.requests - r.failures : 0), 0);
 }
 
 /** Waits until the worker has run the first task of every journey started so far. */
@@ -372,9 +426,9 @@ async function main(): Promise<void> {
   const ack = (results.ackPath ?? {}) as Record<
     string,
     {
-      receiver: Latencies & { cpuMsPerDelivery: number };
-      direct: Latencies;
-      bare: Latencies;
+      receiver: Cell & { cpuMsPerDelivery: number };
+      direct: Cell;
+      bare: Cell;
       throughputRatio: number;
       p99Ratio: number;
     }
@@ -517,7 +571,7 @@ async function main(): Promise<void> {
   console.log(`\nin-memory dev server (${SIZE.ack} per cell):`);
   for (const [c, r] of Object.entries(memoryAck)) {
     console.log(
-      `  c=${c.padStart(2)} bare ${r.bare.throughput}/s  receiver ${r.receiver.throughput}/s p99 ${r.receiver.p99}  direct ${r.direct.throughput}/s p99 ${r.direct.p99}  ratio ${r.throughputRatio}  p99 ratio ${r.p99Ratio}  recv CPU ${r.receiver.cpuMsPerDelivery} ms`,
+      `  c=${c.padStart(2)} bare ${r.bare.throughput}/s  receiver ${r.receiver.throughput}/s p99 ${r.receiver.p99}  direct ${r.direct.throughput}/s p99 ${r.direct.p99}  ratio ${r.throughputRatio}  p99 ratio ${r.p99Ratio}  recv CPU ${r.receiver.cpuMsPerDelivery} ms  machine CPU ms/request bare ${r.bare.machineCpuMsPerRequest} receiver ${r.receiver.machineCpuMsPerRequest} direct ${r.direct.machineCpuMsPerRequest}`,
     );
   }
   console.log('\nE. per journey (recorded before → after; live):');
