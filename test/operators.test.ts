@@ -9,7 +9,13 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startLos, type Los } from '../src/dev/losStandIn';
 import { redrive as redriveCli, UsageError } from '../src/operator/redrive';
-import { redriveUpdate, reviewUpdate, type AuditEntry, type OperatorRole } from '../workflows/definitions';
+import {
+  redriveUpdate,
+  reviewUpdate,
+  WORKFLOW_TYPES,
+  type AuditEntry,
+  type OperatorRole,
+} from '../workflows/definitions';
 import { delivery, newUid } from './support/begini';
 import { OPERATORS, operatorsEnv } from './support/operators';
 import { startStack, type Stack } from './support/stack';
@@ -294,6 +300,60 @@ describe('redrive', () => {
       await stack.waitForJourney(uid, () => los.forUid(uid, 'decision').length === 2);
       const view = await stack.journey(uid);
       expect(view.audit!.filter((e) => e.action === 'redrive')).toHaveLength(1);
+    }
+  });
+
+  test('a redrive retried with the same X-Request-Id is applied once, and the retry gets the first answer', async () => {
+    const uid = newUid();
+    await stack.send(delivery('psychometric_score.complete', uid));
+    await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered');
+    const send = (requestId: string) =>
+      call(`/${uid}/redrive`, {
+        method: 'POST',
+        as: 'admin',
+        headers: { 'x-request-id': requestId },
+        body: JSON.stringify({ reason: 'LOS restored' }),
+      });
+    const first = await send(`first-${uid}`);
+    const retry = await send(`first-${uid}`);
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(retry.body.redrive).toEqual(first.body.redrive);
+    const once = await stack.waitForJourney(
+      uid,
+      (v) => (v.audit ?? []).filter((e) => e.action === 'handoff_delivered').length === 2,
+    );
+    expect(once.audit!.filter((e) => e.action === 'redrive')).toHaveLength(1);
+    expect(los.forUid(uid, 'decision')).toHaveLength(2);
+
+    // Another request id is another redrive.
+    expect((await send(`second-${uid}`)).status).toBe(200);
+    const twice = await stack.waitForJourney(
+      uid,
+      (v) => (v.audit ?? []).filter((e) => e.action === 'handoff_delivered').length === 3,
+    );
+    expect(twice.audit!.filter((e) => e.action === 'redrive').map((e) => e.requestId)).toEqual([
+      `first-${uid}`,
+      `second-${uid}`,
+    ]);
+  });
+
+  test('a filter cannot close its parenthesis and OR its way past the journey clause: only journeys are listed', async () => {
+    const uid = newUid();
+    await stack.send(delivery('application.complete', uid));
+    const stranger = await stack.client.workflow.start('notAJourney', {
+      taskQueue: `nobody-${process.pid}`,
+      workflowId: newUid('STRANGER'),
+    });
+    try {
+      const query = `WorkflowId = '${uid}') OR (WorkflowId = '${stranger.workflowId}'`;
+      // Temporal itself matches both: without the API's own check the stranger would be listed.
+      const both = `WorkflowType = '${WORKFLOW_TYPES.journey}' AND (${query})`;
+      while (Number((await stack.client.workflow.count(both)).count) < 2) await new Promise((r) => setTimeout(r, 100));
+      const listed = await call(`?query=${encodeURIComponent(query)}`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.journeys.map((j: { uid: string }) => j.uid)).toEqual([uid]);
+    } finally {
+      await stranger.terminate('test: not a journey');
     }
   });
 
