@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseCodecKeys } from '../src/codec/aesGcm';
 import { keyUidRefs, uidRef } from '../src/logger';
-import type { Outcome } from '../workflows/definitions';
+import { WORKFLOW_TYPES, type Outcome } from '../workflows/definitions';
 import { delivery, newUid, TEST_CODEC_KEYS } from './support/begini';
 import { TEST_DATA_DIR } from './support/paths';
 import { startStack, type Stack } from './support/stack';
@@ -149,6 +149,26 @@ test('the report counts what the hand-worked labels count', async () => {
   // Read-only: no journey gained a single history event.
   const after = await Promise.all([...uids.values()].map((uid) => stack.handle(uid).fetchHistory()));
   expect(after.map((h) => h.events?.length)).toEqual(histories.map((h) => h.events?.length));
+});
+
+test('a --query that closes its parenthesis to OR past the journey clause still reads journeys only', async () => {
+  const stranger = await stack.client.workflow.start('notAJourney', {
+    taskQueue: `nobody-${process.pid}`,
+    workflowId: newUid('BT-STRANGER'),
+  });
+  try {
+    const query = `${onlyThisStack()}) OR (WorkflowId = '${stranger.workflowId}'`;
+    // Temporal itself lists the stranger too: without the reader's own check it would be read.
+    const filter = `WorkflowType = '${WORKFLOW_TYPES.journey}' AND BeginiDecision IN ('APPROVE', 'DECLINE', 'REFER') AND (${query})`;
+    while (Number((await stack.client.workflow.count(filter)).count) < journeys.length + 1)
+      await new Promise((r) => setTimeout(r, 100));
+    const { code, stderr } = await backtest(['--policy', CANDIDATE, '--query', query, '--out', `${OUT}-or`]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(readFileSync(resolve(`${OUT}-or`, 'report.json'), 'utf8')) as Report;
+    expect({ journeys: report.journeys, skipped: report.skipped }).toEqual({ journeys: journeys.length, skipped: 0 });
+  } finally {
+    await stranger.terminate('test: not a journey');
+  }
 });
 
 test('--since after every journey started finds none', async () => {
