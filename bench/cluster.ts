@@ -19,19 +19,18 @@ import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
 import { startTemporalCluster } from '../src/temporal/cluster';
 import { installLikeImage, startClusterApps } from '../src/temporal/clusterApps';
-import { BENCH_KEY, load, poster, summarise } from './load';
+import {
+  BENCH_CODEC_KEYS as CODEC_KEYS,
+  BENCH_JOURNEY_SETTINGS as SETTINGS,
+  BENCH_KEY as KEY,
+  load,
+  poster,
+  sendScoredJourneys,
+  summarise,
+} from './load';
 import { cpuMs } from './proc';
 
-const KEY = BENCH_KEY;
-const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench-cluster';
-const SETTINGS = {
-  requiredScores: ['psychometric'],
-  scoreGraceMs: 900_000,
-  expiryMs: 172_800_000,
-  settleMs: 2_592_000_000,
-  handoffRetryInitialMs: 1_000,
-};
 
 export interface ClusterBenchOptions {
   quick: boolean;
@@ -145,7 +144,6 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
     // End to end: complete then score per journey; decisions counted as they reach the LOS.
     const uids = Array.from({ length: size.journeys }, (_, i) => `CB-${i}-${Date.now().toString(36)}`);
     const post = poster(apps.receiverUrls, 32);
-    const scoreSentAt = new Map<string, number>();
     const arrivals = new Map<string, number>();
     los.respond = (request) => {
       if (request.body.kind === 'decision' && !arrivals.has(request.body.uid))
@@ -169,12 +167,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
       );
     const cpuBefore = cpu();
     const started = Date.now();
-    await load(uids.length, 32, async (i) => {
-      const uid = uids[i]!;
-      await post(body('application.complete', uid));
-      scoreSentAt.set(uid, Date.now());
-      return post(body('psychometric_score.complete', uid));
-    });
+    const scoreSentAt = await sendScoredJourneys(post, uids);
     while (arrivals.size < uids.length && Date.now() - started < 300_000) await new Promise((r) => setTimeout(r, 50));
     const latencies = uids.filter((u) => arrivals.has(u)).map((u) => arrivals.get(u)! - scoreSentAt.get(u)!);
     const last = Math.max(...arrivals.values());

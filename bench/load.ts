@@ -1,8 +1,19 @@
 import http from 'node:http';
 import { sign } from '../src/begini/verifier';
+import { delivery } from '../src/simulator/fixtures';
 
 /** The Begini API key every bench stack is configured with. */
 export const BENCH_KEY = 'bench-begini-api-key-3c9f1a';
+/** The payload codec key every bench stack encrypts with. */
+export const BENCH_CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
+/** The journey settings of the bench's deployment, as a deployment's defaults would give them. */
+export const BENCH_JOURNEY_SETTINGS = {
+  requiredScores: ['psychometric'],
+  scoreGraceMs: 900_000,
+  expiryMs: 172_800_000,
+  settleMs: 2_592_000_000,
+  handoffRetryInitialMs: 1_000,
+};
 
 /** Closed-loop load with a fixed number of calls in flight, and its latency summary (ms). */
 export interface Latencies {
@@ -79,4 +90,19 @@ export function poster(urls: string[], concurrency: number) {
       req.on('error', () => resolvePost(false));
       req.end(body);
     });
+}
+
+/** Each uid's application, then its psychometric score, 32 journeys in flight; when each score was sent. */
+export async function sendScoredJourneys(
+  post: (body: string) => Promise<boolean>,
+  uids: string[],
+): Promise<Map<string, number>> {
+  const scoreSentAt = new Map<string, number>();
+  await load(uids.length, 32, async (i) => {
+    const uid = uids[i]!;
+    await post(JSON.stringify(delivery('application.complete', uid)));
+    scoreSentAt.set(uid, Date.now());
+    return post(JSON.stringify(delivery('psychometric_score.complete', uid)));
+  });
+  return scoreSentAt;
 }

@@ -30,7 +30,16 @@ import { clusterBench } from './cluster';
 import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
-import { BENCH_KEY, load, poster, summarise, type Latencies } from './load';
+import {
+  BENCH_CODEC_KEYS as CODEC_KEYS,
+  BENCH_JOURNEY_SETTINGS as SETTINGS,
+  BENCH_KEY as KEY,
+  load,
+  poster,
+  sendScoredJourneys,
+  summarise,
+  type Latencies,
+} from './load';
 import { cpuMs, machineBusyMs, memoryMiB } from './proc';
 
 const ROOT = resolve(__dirname, '..');
@@ -56,16 +65,7 @@ const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
 const LIVE_SETTLE = '5s';
 /** The defaults a deployment runs with (docs/configuration.md), for the cost model. */
 const HORIZON = { settleDays: 30, retentionDays: 30 };
-const KEY = BENCH_KEY;
-const CODEC_KEYS = `bench:${Buffer.alloc(32, 3).toString('base64')}`;
 const TASK_QUEUE = 'bench';
-const SETTINGS = {
-  requiredScores: ['psychometric'],
-  scoreGraceMs: 900_000,
-  expiryMs: 172_800_000,
-  settleMs: 2_592_000_000,
-  handoffRetryInitialMs: 1_000,
-};
 
 interface Stack {
   server: DevServer;
@@ -291,7 +291,6 @@ async function drain(stack: Stack, prefix: string, expected: number): Promise<nu
 async function endToEnd(stack: Stack) {
   const uids = Array.from({ length: SIZE.journeys }, (_, i) => `B-${i}-${Date.now().toString(36)}`);
   const post = poster([stack.receiverUrl], 32);
-  const scoreSentAt = new Map<string, number>();
   const arrivals = new Map<string, number>();
   const respond = stack.los.respond;
   stack.los.respond = (request, attempt) => {
@@ -300,12 +299,7 @@ async function endToEnd(stack: Stack) {
   };
   const started = Date.now();
   const workerCpuBefore = cpuMs(stack.worker.pid!);
-  await load(uids.length, 32, async (i) => {
-    const uid = uids[i]!;
-    await post(body('application.complete', uid));
-    scoreSentAt.set(uid, Date.now());
-    return post(body('psychometric_score.complete', uid));
-  });
+  const scoreSentAt = await sendScoredJourneys(post, uids);
   while (arrivals.size < uids.length && Date.now() - started < 300_000) await new Promise((r) => setTimeout(r, 50));
   const latencies = uids.filter((u) => arrivals.has(u)).map((u) => arrivals.get(u)! - scoreSentAt.get(u)!);
   const last = Math.max(...arrivals.values());
