@@ -156,6 +156,12 @@ const receiverEnvSchema = z.object({
   // At most the namespace retention (30 d by default): past it, a closed journey that would
   // absorb a replayed delivery may already be gone.
   JOURNEY_MAX_EVENT_AGE: durationSchema.default(30 * 86_400_000),
+  // The intake spool (src/spool): off unless set. A 200 then means Temporal or the spool holds the event.
+  SPOOL_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  SPOOL_MAX_ROWS: intFrom(100_000),
+  SPOOL_MAX_BYTES: intFrom(1024 * 1024 * 1024),
+  // Per receiver; Temporal Cloud's default namespace limit is hundreds of actions a second.
+  SPOOL_DRAIN_PER_SECOND: intFrom(50),
 });
 
 const workerEnvSchema = z.object({
@@ -298,6 +304,17 @@ export interface ReceiverConfig {
   deployments: Map<string, Deployment>;
   /** BEGINI_API_KEY: one key accepted for any integration id. Never set beside `deployments`. */
   fallback: Deployment | null;
+  /** The intake spool; null: off, a delivery Temporal cannot take is answered 503. */
+  spool: SpoolSettings | null;
+}
+
+export interface SpoolSettings {
+  databaseUrl: string;
+  /** Rows (waiting and dead-lettered) and sealed bytes beyond which a delivery is answered 503 again. */
+  maxRows: number;
+  maxBytes: number;
+  /** Signals each receiver sends from the spool per second at most. */
+  drainPerSecond: number;
 }
 
 export interface WorkerConfig {
@@ -386,6 +403,14 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
     operatorAuth,
     deployments,
     fallback,
+    spool: e.SPOOL_DATABASE_URL
+      ? {
+          databaseUrl: e.SPOOL_DATABASE_URL,
+          maxRows: e.SPOOL_MAX_ROWS,
+          maxBytes: e.SPOOL_MAX_BYTES,
+          drainPerSecond: e.SPOOL_DRAIN_PER_SECOND,
+        }
+      : null,
   };
 }
 

@@ -14,12 +14,13 @@ import { verifySignature, type SigningKey } from '../begini/verifier';
 import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { requestSpans } from '../telemetry';
-import { deliver } from './deliver';
+import { deliver, type Verified } from './deliver';
 import { journeysApi } from './journeysApi';
 import { openApiDocument } from './openapi';
 import type { ReceiverMetrics } from './metrics';
 import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
+import { noSpool, type SpoolInstead } from '../spool/intake';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 
@@ -30,6 +31,10 @@ export interface ReceiverDeps {
   clients: ReadonlyMap<string, Client>;
   logger: Logger;
   metrics: ReceiverMetrics;
+  /** Where a delivery Temporal cannot take goes instead (the intake spool); unset: nowhere, 503. */
+  spoolInstead?: SpoolInstead;
+  /** With the spool on, ready while either can take a delivery. */
+  spoolReachable?: () => Promise<boolean>;
 }
 
 // One answer for a bad signature and for an integration this receiver does not know, so a caller
@@ -58,6 +63,7 @@ function strictApp() {
  */
 export function createReceiverApp(deps: ReceiverDeps) {
   const { config, connection, clients, logger, metrics } = deps;
+  const spoolInstead = deps.spoolInstead ?? noSpool;
   const app = strictApp();
   let inFlight = 0;
   // Verified against when the integration is unknown: as many keys as the largest deployment has,
@@ -85,8 +91,9 @@ export function createReceiverApp(deps: ReceiverDeps) {
       return false;
     }
   });
+  const spoolReachable = deps.spoolReachable && cached(1_000, deps.spoolReachable);
   app.get('/readyz', async (_req, res) => {
-    if (await temporalReachable()) res.json({ status: 'ready' });
+    if ((await temporalReachable()) || (spoolReachable && (await spoolReachable()))) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'unavailable', reason: 'temporal_unreachable' });
   });
 
@@ -162,14 +169,27 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.locals.keyId = verdict.keyId;
     res.locals.eventType = parsed.event.type;
 
+    const verified: Verified = {
+      uid: parsed.uid,
+      integrationId: parsed.integrationId,
+      deployment: target,
+      keyId: verdict.keyId,
+      event: parsed.event,
+      rawBody,
+      receivedAt,
+    };
     if (inFlight >= config.maxInFlight) {
-      throw new Rejection(503, 'overloaded', 'too many deliveries in flight; retry shortly', 'Service Unavailable', {
-        'retry-after': '1',
-      });
+      await spoolInstead(
+        verified,
+        new Rejection(503, 'overloaded', 'too many deliveries in flight; retry shortly', 'Service Unavailable', {
+          'retry-after': '1',
+        }),
+      );
+      return accepted(res, verified, 'spooled');
     }
     inFlight++;
     metrics.inFlight.set(inFlight);
-    let landed: Awaited<ReturnType<typeof deliver>>;
+    let landed: Awaited<ReturnType<typeof deliver>> | 'spooled';
     try {
       landed = await withTimeout(
         connection.withDeadline(Date.now() + config.ackTimeoutMs, () =>
@@ -179,26 +199,19 @@ export function createReceiverApp(deps: ReceiverDeps) {
               taskQueue: config.taskQueue,
               workflowIdPrefix: config.workflowIdPrefix,
             },
-            {
-              uid: parsed.uid,
-              integrationId: parsed.integrationId,
-              deployment: target,
-              keyId: verdict.keyId,
-              event: parsed.event,
-              rawBody,
-              receivedAt,
-            },
+            verified,
           ),
         ),
         config.ackTimeoutMs,
       );
     } catch (err) {
-      // The call may still have landed; the journey's dedupe absorbs the retry this invites.
+      // The call may still have landed; the journey's dedupe absorbs the retry (or the spooled copy) this invites.
       logger.warn(
         { reqId: res.locals.reqId, err: { name: (err as Error).name, message: (err as Error).message } },
         'Temporal did not accept the delivery',
       );
-      throw temporalRejection(err);
+      await spoolInstead(verified, temporalRejection(err));
+      landed = 'spooled';
     } finally {
       inFlight--;
       metrics.inFlight.set(inFlight);
@@ -211,8 +224,16 @@ export function createReceiverApp(deps: ReceiverDeps) {
         'Unprocessable Content',
       );
     }
-    metrics.deliveriesByKey.inc({ key_id: verdict.keyId, environment: target.environment });
-    res.locals.reason = landed === 'journey' ? 'accepted' : 'accepted_after_close';
+    accepted(
+      res,
+      verified,
+      landed === 'journey' ? 'accepted' : landed === 'spooled' ? 'spooled' : 'accepted_after_close',
+    );
+  }
+
+  function accepted(res: Response, verified: Verified, reason: string): void {
+    metrics.deliveriesByKey.inc({ key_id: verified.keyId, environment: verified.deployment.environment });
+    res.locals.reason = reason;
     res.status(200).json({ status: 'accepted' });
   }
 
@@ -378,7 +399,7 @@ class TimeoutError extends Error {
 }
 
 /** A hard bound on the answer, even if the gRPC deadline never fires (e.g. a lazy connect hangs). */
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { searchAttributes as sa, type HandoffStatus, type Stage } from '../../workflows/definitions';
+import type { SpoolStats } from '../spool/store';
 import { cached } from './cached';
 
 const running = (attribute: string, value: Stage | HandoffStatus) =>
@@ -11,6 +12,13 @@ const ATTENTION_QUERIES = {
   handoff_failing: running(sa.handoff.name, 'failing'),
   handoff_rejected: running(sa.handoff.name, 'rejected'),
 };
+
+/** The intake spool as /metrics shows it: read from PostgreSQL at scrape time, at most once a second. */
+export interface SpoolGauges {
+  stats(): Promise<SpoolStats>;
+  maxRows: number;
+  maxBytes: number;
+}
 
 /** Counts matching journeys in one namespace. */
 export type CountJourneys = (namespace: string, query: string) => Promise<number>;
@@ -26,7 +34,7 @@ export interface AttentionCounts {
  * A registry per receiver, so several receivers in one process (tests) never share counts.
  * On a failed count the gauge keeps its last value; readiness reports the outage.
  */
-export function createReceiverMetrics(attentionCounts?: AttentionCounts) {
+export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?: SpoolGauges) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const attention = cached(attentionCounts?.refreshMs ?? 0, async () => {
@@ -39,8 +47,48 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts) {
     }
     return counts;
   });
+  // A failed read leaves every spool gauge at its last value; readiness and the 503 rate show the outage.
+  const spoolStats = cached(1_000, async () => (spool ? await spool.stats().catch(() => null) : null));
+  const spoolGauge = (name: string, help: string, read: (stats: SpoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: spool ? [registry] : [],
+      async collect() {
+        const stats = await spoolStats();
+        if (stats) this.set(read(stats));
+      },
+    });
+  if (spool) {
+    new Gauge({ name: 'begini_spool_max_rows', help: 'SPOOL_MAX_ROWS', registers: [registry] }).set(spool.maxRows);
+    new Gauge({ name: 'begini_spool_max_bytes', help: 'SPOOL_MAX_BYTES', registers: [registry] }).set(spool.maxBytes);
+  }
+  spoolGauge('begini_spool_depth', 'Deliveries waiting in the intake spool for Temporal', (s) => s.waiting);
+  spoolGauge(
+    'begini_spool_oldest_seconds',
+    'Age (since it was received) of the oldest delivery waiting in the spool; 0 when none waits',
+    (s) => s.oldestSeconds,
+  );
+  spoolGauge(
+    'begini_spool_dead',
+    'Spooled deliveries Temporal refused for good (dead-lettered), kept for an operator',
+    (s) => s.dead,
+  );
+  spoolGauge('begini_spool_bytes', 'Sealed bytes held by the spool, waiting and dead-lettered', (s) => s.bytes);
   return {
     registry,
+    spoolDrained: new Counter({
+      name: 'begini_spool_drained_total',
+      help: 'Spooled deliveries Temporal accepted, by where they landed (journey, after_close, too_old)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    spoolFailed: new Counter({
+      name: 'begini_spool_failed_total',
+      help: 'Spooled deliveries dead-lettered, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     requests: new Counter({
       name: 'begini_webhook_requests_total',
       help: 'Requests to the public listener by HTTP status and reason code',

@@ -11,6 +11,9 @@ import { activeTelemetry } from '../telemetry';
 import { LazyNativeConnection, temporalSettings, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
+import { startDrainer } from '../spool/drain';
+import { spoolInstead } from '../spool/intake';
+import { SpoolStore } from '../spool/store';
 
 export interface RunningReceiver {
   /** The public listener: the webhook and health checks. */
@@ -51,8 +54,31 @@ export async function startReceiver(
     Number(
       (await connection.withDeadline(Date.now() + 2_000, () => clients.get(namespace)!.workflow.count(query))).count,
     );
-  const metrics = createReceiverMetrics({ count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs });
-  const deps = { config, connection, clients, logger, metrics };
+  const spool = config.spool && new SpoolStore(config.spool.databaseUrl, codec, config.spool);
+  const metrics = createReceiverMetrics(
+    { count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs },
+    spool
+      ? { stats: () => spool.stats(), maxRows: config.spool!.maxRows, maxBytes: config.spool!.maxBytes }
+      : undefined,
+  );
+  const deps = {
+    config,
+    connection,
+    clients,
+    logger,
+    metrics,
+    ...(spool && {
+      spoolInstead: spoolInstead(spool, (err) =>
+        logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'spool commit failed'),
+      ),
+      spoolReachable: () => spool.reachable(),
+    }),
+  };
+  // The schema is made now if the database is up; otherwise on first use (the spool's calls retry it).
+  await spool
+    ?.migrate()
+    .catch((err) => logger.warn({ err: { name: err.name, message: err.message } }, 'spool database not reachable yet'));
+  const drainer = spool && startDrainer({ store: spool, config, connection, clients, logger, metrics });
   const app = createReceiverApp(deps);
   // Slow or idle clients are cut off within about a second of their deadline, and their number is capped.
   const serverOptions = {
@@ -75,7 +101,7 @@ export async function startReceiver(
   const url = `${config.tls ? 'https' : 'http'}://${shownHost(config.host)}:${port}`;
   const internalUrl = `http://${shownHost(config.internal.host)}:${internalPort}`;
   logger.info(
-    { url, internalUrl, temporal: temporal.address, namespaces, tls: Boolean(config.tls) },
+    { url, internalUrl, temporal: temporal.address, namespaces, tls: Boolean(config.tls), spool: Boolean(spool) },
     'receiver listening',
   );
 
@@ -94,6 +120,8 @@ export async function startReceiver(
         internal.closeAllConnections();
         await Promise.all([drained, new Promise<void>((resolve) => internal.close(() => resolve()))]);
         clearTimeout(forced);
+        await drainer?.stop();
+        await spool?.close();
         await connection.close();
         logger.info('receiver stopped');
       })();
