@@ -105,9 +105,9 @@ export class SpoolStore {
     const { codecKeyId, sealed } = await this.seal(entry.rawBody);
     const result = await this.pool.query(
       `INSERT INTO ${SPOOL_TABLE} (uid_ref, integration_id, signing_key_id, codec_key_id, sealed, size, received_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7
+       SELECT $1, $2, $3, $4, $5, $6::integer, $7
        FROM (SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM ${SPOOL_TABLE}) usage
-       WHERE usage.n < $8 AND usage.b + $6 <= $9`,
+       WHERE usage.n < $8::bigint AND usage.b + $6::integer <= $9::bigint`,
       [
         entry.uidRef,
         entry.integrationId,

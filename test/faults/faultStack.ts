@@ -30,7 +30,14 @@ export interface FaultStack {
   startWorker(): Promise<void>;
   killReceiver(): Promise<void>;
   startReceiver(): Promise<void>;
+  /** One more receiver process beside the first (same Temporal, same settings but `extraEnv`), stopped with the stack. */
+  spawnReceiver(extraEnv?: Record<string, string>): Promise<ExtraReceiver>;
   stop(): Promise<void>;
+}
+
+export interface ExtraReceiver {
+  webhookUrl: string;
+  kill(): Promise<void>;
 }
 
 export async function startFaultStack(name: string, extraEnv: Record<string, string> = {}): Promise<FaultStack> {
@@ -62,6 +69,7 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
   let server: DevServer | undefined;
   let worker: ChildProcess | undefined;
   let receiver: ChildProcess | undefined;
+  const extraReceivers: ChildProcess[] = [];
   const startServer = async () => {
     server = await startDevServer({ port: temporalPort, uiPort: null, dbFile });
   };
@@ -124,7 +132,15 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
       receiver = await spawnEntry('dist/src/receiver/main.js');
       await waitReady(`http://127.0.0.1:${receiverPort}/readyz`);
     },
+    async spawnReceiver(extra = {}) {
+      const port = await freePort();
+      const child = await spawnEntry('dist/src/receiver/main.js', { ...extra, PORT: String(port) });
+      extraReceivers.push(child);
+      await waitReady(`http://127.0.0.1:${port}/readyz`);
+      return { webhookUrl: `http://127.0.0.1:${port}/webhooks/begini`, kill: () => kill(child) };
+    },
     async stop() {
+      await Promise.all(extraReceivers.map(kill));
       await kill(receiver);
       await kill(worker);
       await connection.close();

@@ -38,6 +38,8 @@ export async function drive(
   journeys: number,
   plan: Plan,
   during?: (progress: () => number) => Promise<void>,
+  /** Begini's retries; 0 sends each delivery once, as a sender whose retries are spent. */
+  retries = 200,
 ): Promise<{ sent: Sent[]; uids: string[] }> {
   const uids = Array.from({ length: journeys }, (_, i) => `F-${target.name}-${i}-${Date.now().toString(36)}`);
   const sent: Sent[] = [];
@@ -47,7 +49,7 @@ export async function drive(
     key: TEST_KEY,
     otherEnvironmentKey: 'unused',
     malformedSignature: '',
-    retries: 200,
+    retries,
     backoffMs: 100,
     maxBackoffMs: 1_000,
   };
