@@ -49,7 +49,7 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?:
   });
   // A failed read leaves every spool gauge at its last value; readiness and the 503 rate show the outage.
   const spoolStats = cached(1_000, async () => (spool ? await spool.stats().catch(() => null) : null));
-  const spoolGauge = (name: string, help: string, read: (stats: SpoolStats) => number) =>
+  const spoolGauge = ({ name, help, read }: { name: string; help: string; read: (stats: SpoolStats) => number }) =>
     new Gauge({
       name,
       help,
@@ -63,18 +63,26 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?:
     new Gauge({ name: 'begini_spool_max_rows', help: 'SPOOL_MAX_ROWS', registers: [registry] }).set(spool.maxRows);
     new Gauge({ name: 'begini_spool_max_bytes', help: 'SPOOL_MAX_BYTES', registers: [registry] }).set(spool.maxBytes);
   }
-  spoolGauge('begini_spool_depth', 'Deliveries waiting in the intake spool for Temporal', (s) => s.waiting);
-  spoolGauge(
-    'begini_spool_oldest_seconds',
-    'Age (since it was received) of the oldest delivery waiting in the spool; 0 when none waits',
-    (s) => s.oldestSeconds,
-  );
-  spoolGauge(
-    'begini_spool_dead',
-    'Spooled deliveries Temporal refused for good (dead-lettered), kept for an operator',
-    (s) => s.dead,
-  );
-  spoolGauge('begini_spool_bytes', 'Sealed bytes held by the spool, waiting and dead-lettered', (s) => s.bytes);
+  spoolGauge({
+    name: 'begini_spool_depth',
+    help: 'Deliveries waiting in the intake spool for Temporal',
+    read: (s) => s.waiting,
+  });
+  spoolGauge({
+    name: 'begini_spool_oldest_seconds',
+    help: 'Age (since it was received) of the oldest delivery waiting in the spool; 0 when none waits',
+    read: (s) => s.oldestSeconds,
+  });
+  spoolGauge({
+    name: 'begini_spool_dead',
+    help: 'Spooled deliveries Temporal refused for good (dead-lettered), kept for an operator',
+    read: (s) => s.dead,
+  });
+  spoolGauge({
+    name: 'begini_spool_bytes',
+    help: 'Sealed bytes held by the spool, waiting and dead-lettered',
+    read: (s) => s.bytes,
+  });
   return {
     registry,
     spoolDrained: new Counter({

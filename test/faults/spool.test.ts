@@ -12,6 +12,7 @@ import { SPOOL_TABLE } from '../../src/spool/store';
 import { delivery, post, newUid } from '../support/begini';
 import { check, completeThenScore, drive, formatTable, untilProgress, type Row } from '../support/journeyLoad';
 import { TEST_DATA_DIR } from '../support/paths';
+import { freePort } from '../../src/dev/ports';
 import { startFaultStack, type FaultStack } from './faultStack';
 
 const JOURNEYS = 200;
@@ -87,7 +88,15 @@ test(`Temporal SIGKILLed while ${JOURNEYS} journeys are sent once each: every de
 });
 
 test('two receivers drain one spool, one SIGKILLed mid-drain: nothing lost, nothing decided twice', async () => {
-  const second = await stack.spawnReceiver({ SPOOL_DRAIN_PER_SECOND: '10' });
+  const metricsPort = await freePort();
+  const second = await stack.spawnReceiver({ SPOOL_DRAIN_PER_SECOND: '10', INTERNAL_PORT: String(metricsPort) });
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  };
   try {
     await stack.killServer();
     let turn = 0;
@@ -101,6 +110,8 @@ test('two receivers drain one spool, one SIGKILLed mid-drain: nothing lost, noth
     );
     const spooled = await depth();
     expect(spooled).toBe(journeys * 2);
+    expect(await metric('begini_spool_depth')).toBe(spooled);
+    expect(await metric('begini_spool_oldest_seconds')).toBeGreaterThan(0);
     await stack.startServer();
     // Slow drainers (10/s each), so the kill lands while rows are still waiting.
     await until('the drain started', async () => (await depth()) < spooled - 5);
@@ -108,6 +119,8 @@ test('two receivers drain one spool, one SIGKILLed mid-drain: nothing lost, noth
     const afterKill = await depth();
     expect(afterKill).toBeGreaterThan(0);
     await until('the second receiver drained the rest', async () => (await depth()) === 0);
+    expect(await metric('begini_spool_drained_total')).toBeGreaterThan(0);
+    await until('/metrics shows the spool empty', async () => (await metric('begini_spool_depth')) === 0, 5_000);
     rows.push({
       ...(await check(stack, 'two receivers, one SIGKILLed mid-drain', sent, uids)),
       'sent before kill': 0,
@@ -135,6 +148,8 @@ test('invalid input while spooling keeps its 4xx and is never spooled; spool and
     const valid = await post(stack.webhookUrl, delivery('application.complete', uid));
     expect(valid.status).toBe(200);
     expect(await depth()).toBe(before + 1);
+    // Temporal down, the spool up: still ready, a load balancer keeps sending.
+    expect((await fetch(stack.webhookUrl.replace('/webhooks/begini', '/readyz'))).status).toBe(200);
 
     postgres.stopNow();
     try {
