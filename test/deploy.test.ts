@@ -49,6 +49,7 @@ const REQUIRED_FOR_VALIDATION = {
   PAYLOAD_CODEC_KEYS: 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
   LOS_CALLBACK_URL: 'https://los.invalid/decisions',
   LOS_CALLBACK_SECRET: 'only-for-validation-los-secret',
+  SPOOL_POSTGRES_PASSWORD: 'onlyforvalidation0123',
 };
 
 /** A host-side view of a compose port, from either the short or the long syntax. */
@@ -86,6 +87,7 @@ test('docker-compose.yml is valid with the variables of .env.example filled in',
     'postgresql',
     'prometheus',
     'receiver',
+    'spool-database',
     'temporal',
     'temporal-schema',
     'temporal-setup',
@@ -166,6 +168,7 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     CODEC_AUTH_TOKEN: 'SECRET-codec-auth-token-4c3f-0123456789',
     LOS_CALLBACK_URL: 'https://SECRET-los-callback-url-5b4a.invalid/decisions',
     LOS_CALLBACK_SECRET: 'SECRET-los-callback-secret-6a5b',
+    SPOOL_POSTGRES_PASSWORD: 'SECRETspoolpostgrespassword9f8e',
     BEGINI_KEY_UNLISTED: 'SECRET-begini-key-unlisted-8e7d',
   };
   const services = resolvedServices(envFile({ ...secrets, LOG_LEVEL: 'info' }));
@@ -190,8 +193,10 @@ test('docker-compose.yml hands each service only its own secrets', () => {
     'temporal-ui': ['CODEC_AUTH_TOKEN'],
     'temporal-setup': [],
     codec: ['CODEC_AUTH_TOKEN', 'PAYLOAD_CODEC_KEYS'],
-    // Internet-facing: never the LOS secret or where decisions go.
-    receiver: ['BEGINI_API_KEY', 'PAYLOAD_CODEC_KEYS'],
+    // Creates the spool's role: the admin password, and the role's.
+    'spool-database': ['POSTGRES_PASSWORD', 'SPOOL_POSTGRES_PASSWORD'],
+    // Internet-facing: never the LOS secret or where decisions go, nor Temporal's database password.
+    receiver: ['BEGINI_API_KEY', 'PAYLOAD_CODEC_KEYS', 'SPOOL_POSTGRES_PASSWORD'],
     worker: ['LOS_CALLBACK_SECRET', 'LOS_CALLBACK_URL', 'PAYLOAD_CODEC_KEYS'],
     // The monitoring profile sees metrics only.
     prometheus: [],
