@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       `  Worker      ${workerListener.url}/metrics · ${workerListener.url}/healthz · ${workerListener.url}/readyz`,
       `  Temporal    ${temporal.address} (namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')}, retention ${retentionDays}d)`,
       `  Web UI      ${devServer?.uiUrl ?? '(your cluster’s UI)'}/namespaces/${temporal.namespace}/workflows`,
+      `  Spool       ${receiverConfig.spool ? 'on (SPOOL_DATABASE_URL): a delivery Temporal cannot take is kept in PostgreSQL and drained' : 'off (set SPOOL_DATABASE_URL to keep deliveries Temporal cannot take)'}`,
       `  Codec       ${codecServer.url}/codec (payloads in Temporal are AES-256-GCM encrypted; token in .data/dev-codec-token)`,
       '',
       'Send a signed sample delivery (a psychometric score, so the journey decides at once):',
