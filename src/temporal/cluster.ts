@@ -1,7 +1,8 @@
 /**
  * A production-shaped Temporal cluster on this host, for the cluster suite and the benchmark: a
  * throwaway PostgreSQL on a loopback port, its schemas created and migrated by
- * deploy/temporal/setup-schema.sh, and the four Temporal services as separate processes from the
+ * deploy/temporal/setup-schema.sh, the receivers' spool database by deploy/spool/create-database.sh,
+ * and the four Temporal services as separate processes from the
  * configuration the compose file runs (deploy/temporal/). Every process can be SIGKILLed and
  * started again; PostgreSQL can be restarted the hard way.
  */
@@ -32,6 +33,11 @@ export interface TemporalCluster {
   address: string;
   /** The variables deploy/temporal/config/production.yaml reads, as this cluster sets them. */
   serverEnv: Record<string, string>;
+  /**
+   * The receivers' intake spool: a role and database of its own on the cluster's PostgreSQL, made by
+   * deploy/spool/create-database.sh as docker-compose makes them (the receivers never hold Temporal's password).
+   */
+  spoolDatabaseUrl: string;
   kill(service: TemporalService): Promise<void>;
   /** Process ids by part (PostgreSQL: the postmaster and its backends), for CPU accounting. */
   pids(): Record<TemporalService | 'postgres', number[]>;
@@ -100,6 +106,23 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   } finally {
     closeSync(schemaLog);
   }
+  const spoolPassword = `spool-${Math.random().toString(36).slice(2)}`;
+  try {
+    execFileSync('sh', [resolve(PROJECT_ROOT, 'deploy', 'spool', 'create-database.sh')], {
+      env: {
+        PATH: `${pgBin}:${process.env.PATH!}`,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(postgres.port),
+        PGUSER: 'temporal',
+        PGPASSWORD: postgres.password,
+        SPOOL_POSTGRES_PASSWORD: spoolPassword,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (err) {
+    await postgres.stop();
+    throw new Error(`deploy/spool/create-database.sh failed: ${String(err)}`);
+  }
 
   const processes = new Map<TemporalService, ChildProcess>();
   const start = async (service: TemporalService) => {
@@ -133,6 +156,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   const cluster: TemporalCluster = {
     address,
     serverEnv,
+    spoolDatabaseUrl: `postgres://begini_spool:${spoolPassword}@127.0.0.1:${postgres.port}/begini_spool`,
     async kill(service) {
       killed.add(processes.get(service)!);
       await kill(service);
