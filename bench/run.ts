@@ -7,31 +7,29 @@
  *   B. end to end, score received to decision delivered to the LOS;
  *   C. a duplicate storm;
  *   D. memory, including the worker with many open journeys waiting on their timers;
+ *   S. the ack path with the intake spool on, Temporal up and down, and the drain rate once it is
+ *      back (bench/spool.ts);
  *   and the ack path again on the in-memory dev server, to show what the SQLite store costs;
  *   E. what a journey costs in history events, workflow tasks, bytes and billable actions, per
  *      scenario, recorded before and after issue #16 and measured live; and from it, the monthly
  *      cost model and an SVG chart of the in-memory ack path.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { parseDelivery } from '../src/begini/events';
-import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
-import { startDevServer, type DevServer } from '../src/temporal/devServer';
-import { registerSearchAttributes } from '../src/temporal/namespace';
-import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
-import { freePort } from '../src/dev/ports';
 import { clusterBench } from './cluster';
+import { spoolBench, spoolSummary, type SpoolBenchResult } from './spool';
+import { drain, startStack, TASK_QUEUE, type Stack } from './stack';
 import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
 import {
-  BENCH_CODEC_KEYS as CODEC_KEYS,
   BENCH_JOURNEY_SETTINGS as SETTINGS,
   BENCH_KEY as KEY,
   load,
@@ -65,95 +63,6 @@ const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
 const LIVE_SETTLE = '5s';
 /** The defaults a deployment runs with (docs/configuration.md), for the cost model. */
 const HORIZON = { settleDays: 30, retentionDays: 30 };
-const TASK_QUEUE = 'bench';
-
-interface Stack {
-  server: DevServer;
-  client: Client;
-  connection: Connection;
-  los: Los;
-  worker: ChildProcess;
-  receiver: ChildProcess;
-  bare: ChildProcess;
-  receiverUrl: string;
-  bareUrl: string;
-  stop(): Promise<void>;
-}
-
-async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record<string, string> = {}): Promise<Stack> {
-  const dataDir = resolve(ROOT, '.data', 'bench');
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const server = await startDevServer({
-    port: await freePort(),
-    uiPort: null,
-    dbFile: store === 'sqlite' ? resolve(dataDir, 'temporal.db') : null,
-  });
-  const connection = await Connection.connect({ address: server.address });
-  await registerSearchAttributes(connection, 'default');
-  const client = new Client({
-    connection,
-    dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] },
-  });
-  const los = await startLos();
-  const [receiverPort, barePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const env = {
-    PATH: process.env.PATH!,
-    HOME: process.env.HOME!,
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-    PAYLOAD_CODEC_KEYS: CODEC_KEYS,
-    BEGINI_API_KEY: KEY,
-    LOS_CALLBACK_URL: los.url,
-    LOS_CALLBACK_SECRET: LOS_SECRET,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  };
-  const run = (args: string[], extra: Record<string, string>) =>
-    spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const worker = run(['dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-  const receiver = run(['dist/src/receiver/main.js'], {
-    PORT: String(receiverPort),
-    INTERNAL_PORT: '0',
-    ...receiverEnv,
-  });
-  const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
-  for (const url of [`http://127.0.0.1:${receiverPort}/readyz`, `http://127.0.0.1:${metricsPort}/metrics`]) {
-    for (
-      let i = 0;
-      !(await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      ));
-      i++
-    ) {
-      if (i > 300) throw new Error(`${url} never became ready`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  return {
-    server,
-    client,
-    connection,
-    los,
-    worker,
-    receiver,
-    bare,
-    receiverUrl: `http://127.0.0.1:${receiverPort}/webhooks/begini`,
-    bareUrl: `http://127.0.0.1:${barePort}/`,
-    async stop() {
-      for (const child of [receiver, worker, bare]) child.kill('SIGTERM');
-      await Promise.all(
-        [receiver, worker, bare].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-      );
-      await connection.close();
-      await los.close();
-      await server.stop();
-    },
-  };
-}
 
 const body = (type: string, uid: string) => JSON.stringify(delivery(type, uid));
 
@@ -277,17 +186,6 @@ function acknowledged(ack: Record<string, Record<string, unknown>>): number {
     .reduce((n, r) => n + (r ? r.warmUp + r.requests - r.failures : 0), 0);
 }
 
-/** Waits until the worker has run the first task of every journey started so far. */
-async function drain(stack: Stack, prefix: string, expected: number): Promise<number> {
-  const started = Date.now();
-  const query = `WorkflowId STARTS_WITH '${prefix}' AND BeginiStage = 'awaiting_scores'`;
-  for (;;) {
-    const waiting = Number((await stack.client.workflow.count(query)).count);
-    if (waiting >= expected || Date.now() - started > 600_000) return (Date.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function endToEnd(stack: Stack) {
   const uids = Array.from({ length: SIZE.journeys }, (_, i) => `B-${i}-${Date.now().toString(36)}`);
   const post = poster([stack.receiverUrl], 32);
@@ -395,6 +293,9 @@ async function main(): Promise<void> {
     } finally {
       await sqlite.stop();
     }
+    // The ack path with the intake spool on, Temporal up and down, and its drain (bench/spool.ts).
+    console.log('spool: the ack path with the spool on, Temporal up and down, and the drain …');
+    results.spool = await spoolBench({ quick: QUICK });
     // The same measures on the production topology: a Temporal cluster on PostgreSQL (bench/cluster.ts).
     console.log('cluster: PostgreSQL, four Temporal services, two receivers, two workers …');
     results.cluster = await clusterBench({ quick: QUICK });
@@ -562,6 +463,13 @@ async function main(): Promise<void> {
   console.log(`\nB. end to end: ${JSON.stringify(results.endToEnd)}`);
   console.log(`C. duplicate storm: ${JSON.stringify(results.duplicateStorm)}`);
   console.log(`D. memory (MiB): ${JSON.stringify(results.memoryMiB)}`);
+  if (results.spool) {
+    const spool = results.spool as SpoolBenchResult;
+    console.log(
+      `\nS. spool path (SQLite dev server, spool on a throwaway PostgreSQL, TEMPORAL_ACK_TIMEOUT_MS ${spool.ackTimeoutMs}):`,
+    );
+    for (const line of spoolSummary(spool)) console.log(line);
+  }
   console.log(`\nin-memory dev server (${SIZE.ack} per cell):`);
   for (const [c, r] of Object.entries(memoryAck)) {
     console.log(
