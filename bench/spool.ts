@@ -69,7 +69,8 @@ export async function spoolBench(options: { quick: boolean }): Promise<SpoolBenc
       SPOOL_DATABASE_URL: postgres.url,
       TEMPORAL_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
     });
-    const depth = async () => Number((await db.query(`SELECT count(*) AS n FROM ${SPOOL_TABLE} WHERE dead_at IS NULL`)).rows[0].n);
+    const depth = async () =>
+      Number((await db.query(`SELECT count(*) AS n FROM ${SPOOL_TABLE} WHERE dead_at IS NULL`)).rows[0].n);
     const cell = async (prefix: string, concurrency: number, count: number): Promise<Latencies> => {
       const post = poster([stack!.receiverUrl], concurrency);
       const bodies = Array.from({ length: WARM_UP + count }, (_, i) =>
