@@ -15,7 +15,8 @@ import { delivery } from '../src/simulator/fixtures';
 import { SPOOL_TABLE } from '../src/spool/store';
 import { ensure } from '../src/temporal/cluster';
 import { startPostgres } from '../src/temporal/postgres';
-import { load, poster, type Latencies } from './load';
+import { loadReceiverConfig } from '../src/config';
+import { BENCH_CODEC_KEYS as CODEC_KEYS, BENCH_KEY as KEY, load, poster, type Latencies } from './load';
 import { drain, startStack, type Stack } from './stack';
 
 /** What an outage costs each delivery before it is spooled: set here, so the figures say what they depend on. */
@@ -26,7 +27,8 @@ const CONCURRENCIES = [16, 64];
 const WARM_UP = 32;
 
 type DrainRate = {
-  drainPerSecond: number | 'default';
+  /** SPOOL_DRAIN_PER_SECOND of the one receiver draining. */
+  drainPerSecond: number;
   rows: number;
   /** From the dev server serving again to the spool empty. */
   secondsFromTemporalBack: number;
@@ -95,7 +97,7 @@ export async function spoolBench(options: { quick: boolean }): Promise<SpoolBenc
         `  spool c=${c} Temporal down ${spooling.throughput}/s p50 ${spooling.p50} p99 ${spooling.p99} ms${spooling.failures ? ` (${spooling.failures} not 200)` : ''}`,
       );
     }
-    const measureDrain = async (drainPerSecond: DrainRate['drainPerSecond']): Promise<DrainRate> => {
+    const measureDrain = async (drainPerSecond: number): Promise<DrainRate> => {
       const rows = await depth();
       await stack!.startServer();
       const back = Date.now();
@@ -119,7 +121,13 @@ export async function spoolBench(options: { quick: boolean }): Promise<SpoolBenc
       );
       return rate;
     };
-    const drainAtDefault = await measureDrain('default');
+    // The receiver runs with the default setting: read it as the receiver reads it.
+    const configured = loadReceiverConfig({
+      BEGINI_API_KEY: KEY,
+      PAYLOAD_CODEC_KEYS: CODEC_KEYS,
+      SPOOL_DATABASE_URL: postgres.url,
+    }).spool!.drainPerSecond;
+    const drainAtDefault = await measureDrain(configured);
     // The high setting: a backlog spooled again, drained by a receiver configured to go fast.
     await stack.killServer();
     await stack.restartReceiver({ SPOOL_DRAIN_PER_SECOND: String(HIGH_DRAIN_PER_SECOND) });
