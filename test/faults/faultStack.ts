@@ -27,7 +27,8 @@ export interface FaultStack {
   killServer(): Promise<void>;
   startServer(): Promise<void>;
   killWorker(): Promise<void>;
-  startWorker(): Promise<void>;
+  /** Starts a worker; `extra` overrides its environment (e.g. a new POLICY_FILE, as a rollout does). */
+  startWorker(extra?: Record<string, string>): Promise<void>;
   killReceiver(): Promise<void>;
   startReceiver(): Promise<void>;
   stop(): Promise<void>;
@@ -113,9 +114,12 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     killServer: async () => server?.stop('SIGKILL'),
     startServer,
     killWorker: () => kill(worker),
-    async startWorker() {
+    async startWorker(extra = {}) {
       const metricsPort = await freePort();
-      worker = await spawnEntry('dist/src/worker/main.js', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+      worker = await spawnEntry('dist/src/worker/main.js', {
+        ...extra,
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      });
       stack.workerUrl = `http://127.0.0.1:${metricsPort}`;
       await waitReady(`${stack.workerUrl}/readyz`);
     },
