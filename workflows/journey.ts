@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
@@ -393,6 +394,10 @@ function handoffFor(journey: JourneyState) {
   const { handOff } = proxyActivities<JourneyActivities>({
     startToCloseTimeout: '30s',
     retry: { initialInterval: initial, backoffCoefficient: 2, maximumInterval, maximumAttempts: 8 },
+    // The hand-off sends no heartbeat, so it cannot learn it was cancelled: waiting for that would
+    // hold a run that must continue as new for a whole attempt. The next run resends the same bytes
+    // under the same Idempotency-Key, which the LOS dedupes. Older histories waited; they still do.
+    ...(patched(DECISION_DURABLE_BEFORE_HANDOFF) && { cancellationType: ActivityCancellationType.TRY_CANCEL }),
   });
   return { uid: journey.uid, handOff, retryPause: maximumInterval };
 }

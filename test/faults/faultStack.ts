@@ -27,6 +27,9 @@ export interface FaultStack {
   killServer(): Promise<void>;
   startServer(): Promise<void>;
   killWorker(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a worker frozen (a long GC pause, a starved CPU) while the server carries on. */
+  pauseWorker(): void;
+  resumeWorker(): void;
   /** Starts a worker; `extra` overrides its environment (e.g. a new POLICY_FILE, as a rollout does). */
   startWorker(extra?: Record<string, string>): Promise<void>;
   killReceiver(): Promise<void>;
@@ -114,6 +117,8 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     killServer: async () => server?.stop('SIGKILL'),
     startServer,
     killWorker: () => kill(worker),
+    pauseWorker: () => void worker?.kill('SIGSTOP'),
+    resumeWorker: () => void worker?.kill('SIGCONT'),
     async startWorker(extra = {}) {
       const metricsPort = await freePort();
       worker = await spawnEntry('dist/src/worker/main.js', {
