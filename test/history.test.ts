@@ -96,7 +96,7 @@ test('a flood while the hand-off hangs: the run gives the hand-off up and contin
     }
     expect(first.status.name).toBe('CONTINUED_AS_NEW');
     // The run gave the hand-off up: every hand-off activity it scheduled was cancelled, none completed
-    // (its quick first try, a local activity, timed out; the activity may be given up before it is sent).
+    // (the run does not wait for a cancellation the hand-off, sending no heartbeat, cannot see).
     const history = await stack.client.workflow.getHandle(uid, firstRunId).fetchHistory();
     const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).length;
     const cancelled = history.events!.filter((e) => e.activityTaskCancelRequestedEventAttributes).length;

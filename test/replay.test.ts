@@ -2,7 +2,8 @@
  * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/journey.test.ts`) replayed
  * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
  * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
- * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand.
+ * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand;
+ * `decision-durable-before-handoff/` journeys recorded after that patch (issue #20), likewise.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,7 +16,8 @@ import { HISTORY_FIXTURES } from './support/stack';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const PATCHED = 'one-publish-per-task';
-const files = ['.', PATCHED, 'before-encryption']
+const DURABLE = 'decision-durable-before-handoff';
+const files = ['.', PATCHED, DURABLE, 'before-encryption']
   .flatMap((dir) =>
     readdirSync(resolve(HISTORY_FIXTURES, dir))
       .filter((f) => f.endsWith('.json'))
@@ -24,6 +26,8 @@ const files = ['.', PATCHED, 'before-encryption']
   .sort();
 const encrypted = files.filter((f) => !f.startsWith('before-encryption/'));
 const patchedRecordings = files.filter((f) => f.startsWith(`${PATCHED}/`));
+const durableRecordings = files.filter((f) => f.startsWith(`${DURABLE}/`));
+const patchMarker = (id: string) => Buffer.from(JSON.stringify({ id, deprecated: false })).toString('base64');
 const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'));
 
 const keys = parseCodecKeys(TEST_CODEC_KEYS);
@@ -68,11 +72,19 @@ test('journeys recorded before and after the one-publish-per-task patch both rep
   for (const file of patchedRecordings) {
     const json = readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
     const before = readFileSync(resolve(HISTORY_FIXTURES, file.replace(`${PATCHED}/`, '')), 'utf8');
-    const patchData = Buffer.from(JSON.stringify({ id: PATCHED, deprecated: false })).toString('base64');
+    const patchData = patchMarker(PATCHED);
     // Every journey that gets past its first workflow task carries the patch marker; none of the old ones does.
     if (!file.endsWith('/after-close.json')) expect(json).toContain(patchData);
     expect(before).not.toContain(patchData);
   }
+});
+
+test('journeys recorded after the decision-durable-before-handoff patch use it, and none recorded before it does', () => {
+  expect(durableRecordings.length).toBeGreaterThanOrEqual(1);
+  for (const file of durableRecordings)
+    expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).toContain(patchMarker(DURABLE));
+  for (const file of patchedRecordings)
+    expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).not.toContain(patchMarker(DURABLE));
 });
 
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
@@ -57,7 +58,9 @@ const local = proxyLocalActivities<JourneyActivities>({
   retry: { maximumInterval: '1m' },
 });
 /**
- * The hand-off's first try inside the workflow task, as an LOS usually answers at once. One short
+ * A late-event notice's first try inside the workflow task (and a decision's, in histories from
+ * before `decision-durable-before-handoff`), as an LOS usually answers at once. A notice's body
+ * is the notice (from its signal) and the delivered decision, both already in history. One short
  * attempt only: a failing or slow LOS falls back to the activity and its server-side retries (same
  * Idempotency-Key), and a workflow task is never held open for long, so a flood of deliveries
  * meanwhile is still absorbed and the run can still continue as new.
@@ -230,6 +233,9 @@ function applyReview(journey: JourneyState, request: ReviewRequest, publish: () 
   return decision;
 }
 
+/** From this patch on, a decision's hand-off is a normal activity from its first try (issue #20). */
+const DECISION_DURABLE_BEFORE_HANDOFF = 'decision-durable-before-handoff';
+
 const INTERRUPTED = Symbol('history is long');
 
 /**
@@ -268,7 +274,10 @@ async function deliverDecision(journey: JourneyState, publish: Publisher): Promi
   });
   journey.handoff.status = 'pending';
   publish();
-  for (let quick = patched(ONE_PUBLISH_PER_TASK); ; quick = false) {
+  // No local first try for a decision: scheduling the activity ends the workflow task that holds
+  // the policy's marker, so the decision is in history before any request leaves, and a crash or
+  // eviction mid-call can never re-decide (new decidedAt, maybe a new outcome) under the same key.
+  for (let quick = patched(ONE_PUBLISH_PER_TASK) && !patched(DECISION_DURABLE_BEFORE_HANDOFF); ; quick = false) {
     try {
       const result = quick
         ? await handOffLocally(request(), summary, publish)
@@ -385,6 +394,10 @@ function handoffFor(journey: JourneyState) {
   const { handOff } = proxyActivities<JourneyActivities>({
     startToCloseTimeout: '30s',
     retry: { initialInterval: initial, backoffCoefficient: 2, maximumInterval, maximumAttempts: 8 },
+    // The hand-off sends no heartbeat, so it cannot learn it was cancelled: waiting for that would
+    // hold a run that must continue as new for a whole attempt. The next run resends the same bytes
+    // under the same Idempotency-Key, which the LOS dedupes. Older histories waited; they still do.
+    ...(patched(DECISION_DURABLE_BEFORE_HANDOFF) && { cancellationType: ActivityCancellationType.TRY_CANCEL }),
   });
   return { uid: journey.uid, handOff, retryPause: maximumInterval };
 }

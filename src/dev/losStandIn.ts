@@ -8,6 +8,8 @@ export const LOS_SECRET = 'los-outbound-secret-for-tests-7d2e';
 export interface LosRequest {
   idempotencyKey: string;
   signatureValid: boolean;
+  /** The body as sent, byte for byte: what one Idempotency-Key must carry on every attempt. */
+  raw: string;
   body: { kind: string; uid: string; decision?: { outcome: string; reasons: string[] }; [key: string]: unknown };
   answered: number;
   /** The W3C trace context the worker sent (tracing on), or null. */
@@ -57,6 +59,7 @@ export async function startLos(): Promise<Los> {
       const request: LosRequest = {
         idempotencyKey,
         signatureValid: verifySignature(raw, req.headers['x-signature'], [{ id: 'los', secret: LOS_SECRET }]).ok,
+        raw: raw.toString('utf8'),
         body: JSON.parse(raw.toString('utf8')) as LosRequest['body'],
         answered: 0,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null,

@@ -27,7 +27,11 @@ export interface FaultStack {
   killServer(): Promise<void>;
   startServer(): Promise<void>;
   killWorker(): Promise<void>;
-  startWorker(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a worker frozen (a long GC pause, a starved CPU) while the server carries on. */
+  pauseWorker(): void;
+  resumeWorker(): void;
+  /** Starts a worker; `extra` overrides its environment (e.g. a new POLICY_FILE, as a rollout does). */
+  startWorker(extra?: Record<string, string>): Promise<void>;
   killReceiver(): Promise<void>;
   startReceiver(): Promise<void>;
   /** One more receiver process beside the first (same Temporal, same settings but `extraEnv`), stopped with the stack. */
@@ -121,9 +125,14 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     killServer: async () => server?.stop('SIGKILL'),
     startServer,
     killWorker: () => kill(worker),
-    async startWorker() {
+    pauseWorker: () => void worker?.kill('SIGSTOP'),
+    resumeWorker: () => void worker?.kill('SIGCONT'),
+    async startWorker(extra = {}) {
       const metricsPort = await freePort();
-      worker = await spawnEntry('dist/src/worker/main.js', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+      worker = await spawnEntry('dist/src/worker/main.js', {
+        ...extra,
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      });
       stack.workerUrl = `http://127.0.0.1:${metricsPort}`;
       await waitReady(`${stack.workerUrl}/readyz`);
     },

@@ -154,6 +154,8 @@ export async function check(
     const bodies = target.los.acceptedFor(uid).map((r) => JSON.stringify(r.body));
     return new Set(bodies).size < bodies.length;
   });
+  // One key, one body: a retry, a restarted worker or a replay resends the call, never new content.
+  const keyDrift = uids.filter((uid) => !sameBodyPerKey(target.los.forUid(uid)));
   const decided = [...views.values()].filter((v) => v.decision !== null).length;
   const serverErrors = statuses.filter((s) => s >= 500 && s !== 503);
   const row: Row = {
@@ -168,6 +170,7 @@ export async function check(
     lost: lost.length,
     'double decisions': decisionsPerUid.filter((n) => n > 1).length,
     'double hand-offs': doubleHandoffs.length,
+    'key content drift': keyDrift.length,
     '5xx not 503': serverErrors.length,
   };
   expect(acknowledged).toHaveLength(sent.length);
@@ -175,8 +178,17 @@ export async function check(
   expect(decided).toBe(uids.length);
   expect(decisionsPerUid.every((n) => n === 1)).toBe(true);
   expect(doubleHandoffs).toEqual([]);
+  expect(keyDrift).toEqual([]);
   expect(serverErrors).toEqual([]);
   return row;
+}
+
+/** Every request under one Idempotency-Key carried the same body, byte for byte. */
+export function sameBodyPerKey(requests: Los['requests']): boolean {
+  const bodyOf = new Map<string, string>();
+  return requests.every(
+    (r) => (bodyOf.get(r.idempotencyKey) ?? bodyOf.set(r.idempotencyKey, r.raw).get(r.idempotencyKey)) === r.raw,
+  );
 }
 
 export function formatTable(rows: Row[]): string {
