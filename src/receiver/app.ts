@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi';
 import type { ReceiverMetrics } from './metrics';
 import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
+import { uidRateLimiter } from './uidRateLimit';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 
@@ -60,6 +61,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
   const { config, connection, clients, logger, metrics } = deps;
   const app = strictApp();
   let inFlight = 0;
+  const perUid = uidRateLimiter(config.uidRateLimit);
   // Verified against when the integration is unknown: as many keys as the largest deployment has,
   // so that case costs the same time as a mismatch.
   const decoyKeys: SigningKey[] = Array.from(
@@ -162,6 +164,18 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.locals.keyId = verdict.keyId;
     res.locals.eventType = parsed.event.type;
 
+    // Verified first, so only a key holder can spend a uid's allowance; before Temporal, so a
+    // replayed delivery never reaches the journey's history beyond it.
+    const admission = perUid.admit(parsed.uid);
+    if (!admission.admitted) {
+      throw new Rejection(
+        429,
+        'uid_rate_limited',
+        'too many deliveries for this uid; retry after the Retry-After seconds',
+        'Too Many Requests',
+        { 'retry-after': String(admission.retryAfterSeconds) },
+      );
+    }
     if (inFlight >= config.maxInFlight) {
       throw new Rejection(503, 'overloaded', 'too many deliveries in flight; retry shortly', 'Service Unavailable', {
         'retry-after': '1',
