@@ -40,15 +40,20 @@ async function historyOf(workflowId: string) {
   return runs;
 }
 
-/** What the flood must not break: one decision, a running journey, and a later genuine re-score taken. */
-async function theJourneySurvives(uid: string): Promise<void> {
+/**
+ * What the flood must not break: one decision, a running journey, and a later genuine re-score
+ * taken. Returns how many 429s the re-score met.
+ */
+async function theJourneySurvives(uid: string): Promise<number> {
   const decided = await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered', 120_000);
   expect(decided.decision?.outcome).toBe('APPROVE');
 
   // A genuine re-score, new timestamps, sent the way Begini retries a 429: after Retry-After.
   const rescore = delivery('psychometric_score.complete', uid, { now: Math.floor(Date.now() / 1000) + 60 });
   let answer = await stack.send(rescore);
+  let refused = 0;
   while (answer.status === 429) {
+    refused++;
     await new Promise((r) => setTimeout(r, Number(answer.headers.get('retry-after')) * 1000));
     answer = await stack.send(rescore);
   }
@@ -63,6 +68,7 @@ async function theJourneySurvives(uid: string): Promise<void> {
 
   expect((await stack.handle(uid).describe()).status.name).toBe('RUNNING');
   expect(new Set(los.forUid(uid, 'decision').map((r) => r.idempotencyKey)).size).toBe(1);
+  return refused;
 }
 
 test(`${COPIES} copies of one ~15 KB signed delivery, ${CONCURRENCY} at a time: decided once, still running, a later re-score lands`, async () => {
@@ -94,8 +100,9 @@ test(`${COPIES} copies of one ~15 KB signed delivery, ${CONCURRENCY} at a time: 
   const floodSeconds = (Date.now() - floodStarted) / 1000;
   console.log(`flood: ${COPIES} copies in ${floodSeconds.toFixed(1)} s, answers ${JSON.stringify([...answers])}`);
 
+  let rescoreRefused: number;
   try {
-    await theJourneySurvives(uid);
+    rescoreRefused = await theJourneySurvives(uid);
   } finally {
     const runs = await historyOf(uid);
     const events = runs.reduce((n, r) => n + r.events, 0);
@@ -104,6 +111,10 @@ test(`${COPIES} copies of one ~15 KB signed delivery, ${CONCURRENCY} at a time: 
       `flood history: ${runs.length} run(s), ${events} events, ${(bytes / 1e6).toFixed(2)} MB in all; per run ${JSON.stringify(runs)}`,
     );
   }
+  const metrics = await (await fetch(`${stack.receiver.internalUrl}/metrics`)).text();
+  const counted = /^begini_webhook_requests_total\{status="429",reason="uid_rate_limited"\} (\d+)$/m.exec(metrics);
+  expect(Number(counted?.[1])).toBe((answers.get(429) ?? 0) + rescoreRefused);
+
   // Begini's retries of a 429 are the only cost the flood left beyond the window's allowance.
   expect([...answers.keys()].every((s) => s === 200 || s === 429)).toBe(true);
   expect(answers.get(429) ?? 0).toBeGreaterThan(0);

@@ -29,9 +29,12 @@ export function uidRateLimiter(settings: UidRateLimitSettings, now: () => number
   const windows = new LRUCache<string, { count: number }>({
     max: settings.maxTracked,
     ttl: settings.windowMs,
-    // The window starts at a uid's first delivery and does not slide with later ones.
-    noUpdateTTL: true,
+    // Counting mutates the entry in place and get() leaves its age alone, so a window starts at
+    // the uid's first delivery and does not slide with later ones.
+    updateAgeOnGet: false,
+    // Expired windows go when next read or pushed out, never by timers of their own.
     ttlAutopurge: false,
+    // Read the clock on every call (the default caches it for 1 ms), so a test's clock is exact.
     ttlResolution: 0,
     perf: { now },
   });
