@@ -34,6 +34,7 @@ const unit = [
   'openapi',
   'policy',
   'telemetry',
+  'uidRateLimit',
   'verifier',
 ];
 const e2e = ['alerts', 'deploy', 'liveAlert', 'production', 'schemathesis', 'webui'];

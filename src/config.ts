@@ -14,6 +14,7 @@ import { CONTROL_CHARS } from './begini/events';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
 import { durationSchema } from './duration';
 import { LOG_LEVELS } from './logger';
+import type { UidRateLimitSettings } from './receiver/uidRateLimit';
 import { temporalSettings } from './temporal/connection';
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +117,10 @@ const receiverEnvSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: intFrom(256 * 1024).pipe(z.number().max(1024 * 1024, 'must be at most 1048576 (1 MiB)')),
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
   TEMPORAL_MAX_IN_FLIGHT: intFrom(256),
+  // Begini sends a handful of events per uid; more is a replay or a fault, and each is a history event.
+  WEBHOOK_UID_RATE_LIMIT: intFrom(30),
+  WEBHOOK_UID_RATE_WINDOW: durationSchema.default(60_000),
+  WEBHOOK_UID_RATE_TRACKED: intFrom(50_000),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   WORKFLOW_ID_PREFIX: z.literal('').or(printable(64)).default(''),
   TLS_CERT_FILE: z.string().min(1).optional(),
@@ -295,6 +300,8 @@ export interface ReceiverConfig {
   maxBodyBytes: number;
   ackTimeoutMs: number;
   maxInFlight: number;
+  /** Deliveries per applicant uid per window before 429 (src/receiver/uidRateLimit.ts). */
+  uidRateLimit: UidRateLimitSettings;
   taskQueue: string;
   workflowIdPrefix: string;
   tls: { certFile: string; keyFile: string } | null;
@@ -396,6 +403,11 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
     maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     ackTimeoutMs: e.TEMPORAL_ACK_TIMEOUT_MS,
     maxInFlight: e.TEMPORAL_MAX_IN_FLIGHT,
+    uidRateLimit: {
+      limit: e.WEBHOOK_UID_RATE_LIMIT,
+      windowMs: e.WEBHOOK_UID_RATE_WINDOW,
+      maxTracked: e.WEBHOOK_UID_RATE_TRACKED,
+    },
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     workflowIdPrefix: e.WORKFLOW_ID_PREFIX,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,

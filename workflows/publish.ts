@@ -16,9 +16,23 @@ function keyword(value: string | null | undefined): string | null {
   return value == null ? null : value.slice(0, MAX_KEYWORD_CHARS);
 }
 
+/**
+ * Bytes as well as events: a few hundred large deliveries stay under the event bound while nearing
+ * the server's size limit (50 MB by default; it warns at 10 MB). Below the server's own
+ * continue-as-new suggestion (4 MiB by default), which a cluster's dynamic config may raise.
+ */
+export const MAX_HISTORY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Runs recorded before this patch continued as new by event count (and the server's suggestion)
+ * only. Asked only once the byte bound is passed, so no other run gains a marker.
+ */
+export const CONTINUE_AS_NEW_BY_HISTORY_BYTES = 'continue-as-new-by-history-bytes';
+
 export function historyIsLong(): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS;
+  if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) return true;
+  return info.historySize > MAX_HISTORY_BYTES && patched(CONTINUE_AS_NEW_BY_HISTORY_BYTES);
 }
 
 /**

@@ -21,6 +21,7 @@ import type { ReceiverMetrics } from './metrics';
 import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
 import { noSpool, type SpoolInstead } from '../spool/intake';
+import { uidRateLimiter } from './uidRateLimit';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 
@@ -66,6 +67,7 @@ export function createReceiverApp(deps: ReceiverDeps) {
   const spoolInstead = deps.spoolInstead ?? noSpool;
   const app = strictApp();
   let inFlight = 0;
+  const perUid = uidRateLimiter(config.uidRateLimit);
   // Verified against when the integration is unknown: as many keys as the largest deployment has,
   // so that case costs the same time as a mismatch.
   const decoyKeys: SigningKey[] = Array.from(
@@ -169,6 +171,19 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.locals.keyId = verdict.keyId;
     res.locals.eventType = parsed.event.type;
 
+    // Verified first, so only a key holder can spend a uid's allowance; before Temporal, so a
+    // replayed delivery never reaches the journey's history beyond it. Per deployment: one
+    // deployment's key never spends the allowance of another's journey of the same uid.
+    const admission = perUid.admit(JSON.stringify([parsed.integrationId, parsed.uid]));
+    if (!admission.admitted) {
+      throw new Rejection(
+        429,
+        'uid_rate_limited',
+        'too many deliveries for this uid; retry after the Retry-After seconds',
+        'Too Many Requests',
+        { 'retry-after': String(admission.retryAfterSeconds) },
+      );
+    }
     const verified: Verified = {
       uid: parsed.uid,
       integrationId: parsed.integrationId,

@@ -166,6 +166,9 @@ export function openApiDocument() {
             '422': webhookError(
               'An event older than the deployment accepts, whose journey is closed (`event_too_old`)',
             ),
+            '429': webhookError(
+              'More deliveries for this uid than the per-uid limit allows in its window (`uid_rate_limited`); retry after Retry-After',
+            ),
             '503': webhookError('Temporal unreachable or overloaded; retry (Retry-After)'),
           },
         },
