@@ -37,5 +37,10 @@ export function journeyRefusalOf(err: unknown, refusals: readonly JourneyRefusal
   if (!(cause instanceof ApplicationFailure)) return undefined;
   const refusal = refusals.find((r) => r.type === cause.type);
   if (!refusal) return undefined;
-  return new Rejection(refusal.status, refusal.reason, cause.message, refusal.status === 409 ? 'Conflict' : 'Bad Request');
+  return new Rejection(
+    refusal.status,
+    refusal.reason,
+    cause.message,
+    refusal.status === 409 ? 'Conflict' : 'Bad Request',
+  );
 }
