@@ -31,6 +31,7 @@ const unit = [
   'journeyState',
   'logger',
   'metrics',
+  'operatorUpdate',
   'openapi',
   'policy',
   'telemetry',

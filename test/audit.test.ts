@@ -1,6 +1,7 @@
 /** The audit trail and redrive as pure logic: bounds, and what a redrive means in each phase. */
 import { auditLines, MAX_AUDIT_ENTRIES, operatorOf, recordAudit, SYSTEM } from '../workflows/audit';
 import { checkReview, startJourney, type JourneyState } from '../workflows/journeyState';
+import { markdownText } from '../workflows/markdown';
 import { applyRedrive, checkRedrive } from '../workflows/redrive';
 
 const admin = { name: 'ada@lender', role: 'admin' as const, requestId: 'req-1' };
@@ -177,5 +178,28 @@ describe('redrive', () => {
       actor: 'ops',
       requestId: 'upd-1',
     });
+  });
+});
+
+describe('markdownText', () => {
+  test.each([
+    ['a code span closed by a backtick', 'APP`**Decision: APPROVE**`', 'APP\\`\\*\\*Decision\\: APPROVE\\*\\*\\`'],
+    ['a link', '[click](http://x)', '\\[click\\]\\(http\\:\\/\\/x\\)'],
+    ['HTML', '<img src=x>', '\\<img src\\=x\\>'],
+    ['a backslash that would unescape the next character', '\\*', '\\\\\\*'],
+  ])('%s reads as its characters', (_name, value, escaped) => {
+    expect(markdownText(value)).toBe(escaped);
+  });
+
+  test('letters, digits, spaces and non-ASCII pass unchanged', () => {
+    expect(markdownText('APP 123 Jos\u00e9')).toBe('APP 123 Jos\u00e9');
+  });
+
+  test('every ASCII punctuation character is escaped, so nothing in signed text is markup', () => {
+    for (let code = 0x21; code <= 0x7e; code++) {
+      const c = String.fromCharCode(code);
+      if (/[A-Za-z0-9]/.test(c)) expect(markdownText(c)).toBe(c);
+      else expect(markdownText(c)).toBe(`\\${c}`);
+    }
   });
 });

@@ -45,6 +45,42 @@ describe('envelope', () => {
   });
 });
 
+describe('uid text: one uid, one look', () => {
+  const body = (uid: string) => ({ uid, integration_id: 'i', event: { type: 'application.expired' } });
+
+  test.each([
+    ['a zero-width space', 'APP\u200b1'],
+    ['a byte-order mark', '\ufeffAPP1'],
+    ['a right-to-left override', 'APP\u202e1'],
+    ['a soft hyphen', 'APP\u00ad1'],
+    ['a variation selector', 'APP\ufe0f1'],
+    ['a Hangul filler', 'APP\u31641'],
+  ])('a uid with %s is invalid_envelope, naming the rule', (_name, uid) => {
+    const result = parseDelivery(body(uid));
+    expect(result).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+    expect((result as { message: string }).message).toMatch(/^uid: .*invisible or format characters/);
+  });
+
+  test.each([
+    ['integration_id', { uid: 'u', integration_id: 'i\u200b', event: { type: 'application.expired' } }],
+    ['event.type', { uid: 'u', integration_id: 'i', event: { type: 'application.expired\u202e' } }],
+    ['event.type', { uid: 'u', integration_id: 'i', event: { type: 'e\u0301' } }],
+  ])('other signed identifiers (%s) follow the same rule', (field, json) => {
+    const result = parseDelivery(json);
+    expect(result).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+    expect((result as { message: string }).message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+  });
+
+  test('a uid not in NFC is invalid_envelope, never mapped to its NFC form', () => {
+    const nfd = 'Jose\u0301-1';
+    expect(nfd.normalize('NFC')).not.toBe(nfd);
+    const result = parseDelivery(body(nfd));
+    expect(result).toMatchObject({ ok: false, reason: 'invalid_envelope' });
+    expect((result as { message: string }).message).toMatch(/^uid: .*NFC/);
+    expect(ok(body(nfd.normalize('NFC'))).uid).toBe('Jos\u00e9-1');
+  });
+});
+
 describe('event schemas', () => {
   test.each(KNOWN_EVENT_TYPES)('the %s fixture parses clean', (type) => {
     const { event } = ok(delivery(type, 'u'));

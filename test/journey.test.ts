@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../workflows/definitions';
+import { markdownText } from '../workflows/markdown';
 import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
 import { LOS_SECRET } from '../src/dev/losStandIn';
@@ -75,7 +76,7 @@ describe('journey', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.handoff)).toBe('delivered');
     // The summary stays short (the server caps it); the uid is the workflow ID and is in the details.
     expect(await description.staticSummary()).toBe('Begini journey (test)');
-    expect(await description.staticDetails()).toContain(uid);
+    expect(await description.staticDetails()).toContain(markdownText(uid));
     await stack.recordHistory(uid, 'happy-path');
   });
 

@@ -17,6 +17,7 @@ import {
   type OperatorRole,
 } from '../workflows/definitions';
 import { delivery, newUid } from './support/begini';
+import { markdownText } from '../workflows/markdown';
 import { OPERATORS, operatorsEnv } from './support/operators';
 import { startStack, type Stack } from './support/stack';
 
@@ -189,9 +190,11 @@ describe('redrive', () => {
     // The Web UI's Current Details (the SDK's metadata query) show the latest steps with their actors.
     const metadata = await stack.handle(uid).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain(
-      `redrive by ${OPERATORS.admin.name} (admin) via journey-api: resend APPROVE`,
+      `redrive by ${markdownText(OPERATORS.admin.name)} (admin) via journey-api: resend APPROVE`,
     );
-    expect(metadata.currentDetails).toContain(`review by ${OPERATORS.reviewer.name} (reviewer) via journey-api`);
+    expect(metadata.currentDetails).toContain(
+      `review by ${markdownText(OPERATORS.reviewer.name)} (reviewer) via journey-api`,
+    );
     await stack.recordHistory(uid, 'operator-review-redrive');
   });
 
@@ -335,6 +338,40 @@ describe('redrive', () => {
       `first-${uid}`,
       `second-${uid}`,
     ]);
+  });
+
+  test('another principal sending the same X-Request-Id gets an update of its own, never the first one’s answer', async () => {
+    const uid = await referredJourney();
+    const requestId = `shared-${uid}`;
+    const review = (as: OperatorRole, outcome: string) =>
+      call(`/${uid}/review`, {
+        method: 'POST',
+        as,
+        headers: { 'x-request-id': requestId },
+        body: JSON.stringify({ outcome }),
+      });
+    const first = await review('reviewer', 'APPROVE');
+    expect(first.status).toBe(200);
+    expect(first.body.decision).toMatchObject({ outcome: 'APPROVE', reviewer: OPERATORS.reviewer.name });
+    // The admin's own DECLINE is a new update, refused by the journey (no longer in review).
+    const second = await review('admin', 'DECLINE');
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ reason: 'not_in_review' });
+    const lines = stack
+      .logText()
+      .split('\n')
+      .filter((l) => l.includes('"operator action"') && l.includes(requestId))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.principal, l.outcome ?? null, l.refused ?? null])).toEqual([
+      [OPERATORS.reviewer.name, 'APPROVE', null],
+      [OPERATORS.admin.name, null, 'not_in_review'],
+    ]);
+    const view = await stack.journey(uid);
+    expect(view.audit!.filter((e) => e.action === 'review').map((e) => e.actor)).toEqual([OPERATORS.reviewer.name]);
+    // The same principal retrying the same request id still joins its own update.
+    const retry = await review('reviewer', 'APPROVE');
+    expect(retry.status).toBe(200);
+    expect(retry.body.decision).toEqual(first.body.decision);
   });
 
   test('a filter cannot close its parenthesis and OR its way past the journey clause: only journeys are listed', async () => {

@@ -206,6 +206,32 @@ describe('validation', () => {
     expect(control.body.message).toMatch(/^uid:/);
   });
 
+  test('uids that would look like another (invisible characters, not NFC) get 400 and start nothing', async () => {
+    const base = uid();
+    for (const [lookalike, rule] of [
+      [`${base}\u200b`, /^uid: .*invisible or format characters/],
+      [`${base}e\u0301`, /^uid: .*NFC/],
+    ] as const) {
+      const result = await stack.send(
+        { uid: lookalike, integration_id: PROD_INTEGRATION, event: { type: 'application.expired' } },
+        { key: NEW_KEY },
+      );
+      expect(result.status).toBe(400);
+      expect(result.body).toMatchObject({ reason: 'invalid_envelope' });
+      expect(result.body.message).toMatch(rule);
+      await expectNoWorkflow(lookalike);
+    }
+  });
+
+  test('a uid with backticks and markdown stays text in the Web UI’s static details', async () => {
+    const id = `${uid()}\`**Decision: APPROVE**\``;
+    uidsSent.push(id);
+    expect((await stack.send(prodDelivery(id), { key: NEW_KEY })).status).toBe(200);
+    const details = await (await stack.handle(id).describe()).staticDetails();
+    expect(details).toContain('\\`\\*\\*Decision\\: APPROVE\\*\\*\\`');
+    expect(details).not.toMatch(/(^|[^\\])[`*]/);
+  });
+
   test('a known type with malformed details is accepted and delivered marked malformed', async () => {
     const id = uid();
     const body = delivery('psychometric_score.complete', id, {

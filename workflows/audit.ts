@@ -4,6 +4,7 @@
  * the journey holds: an operator could otherwise grow it without limit.
  */
 import type { AuditAction, AuditEntry, AuditVia, OperatorActor } from './definitions';
+import { markdownText } from './markdown';
 
 export const MAX_AUDIT_ENTRIES = 50;
 const MAX_ACTOR_CHARS = 200;
@@ -79,11 +80,6 @@ export function auditLines(state: Audited, last = 5): string[] {
       (e) =>
         `${e.at} ${e.action} by ${markdownText(e.actor)}${e.role ? ` (${e.role})` : ''} via ${e.via}: ${markdownText(e.what)}${e.why ? ` (${markdownText(e.why)})` : ''}`,
     );
-}
-
-/** Operators' words shown as text in the Web UI's markdown, never as formatting or links. */
-function markdownText(value: string): string {
-  return value.replace(/[\\`*_{}[\]()<>#+!|~-]/g, (c) => `\\${c}`);
 }
 
 /** Line breaks and invisible characters would let a note forge lines in what operators read. */

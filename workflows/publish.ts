@@ -3,6 +3,7 @@ import { condition, patched, setCurrentDetails, upsertSearchAttributes, workflow
 import { auditLines } from './audit';
 import { searchAttributes as sa } from './definitions';
 import { stageOf, type JourneyState } from './journeyState';
+import { markdownText as text } from './markdown';
 
 /** Well under the server's limits, so a replay of any run stays quick. */
 const MAX_HISTORY_EVENTS = 2_000;
@@ -149,24 +150,27 @@ function attributesOf(journey: JourneyState): SearchAttributeUpdatePair[] {
 }
 
 function describe(journey: JourneyState): string {
+  // Risk bands, confidences and the LOS's error text come from outside; escaped like every other
+  // outside text, so the markdown here is only ever this code's.
   const lines = [`**Stage:** ${stageOf(journey)}`];
   const { decision } = journey;
   if (decision) {
     lines.push(
-      `**Decision:** ${decision.outcome} (${decision.reasons.join(', ')}) · policy ${decision.policyVersion} · by ${decision.decidedBy}`,
+      `**Decision:** ${decision.outcome} (${decision.reasons.map(text).join(', ')}) · policy ${text(decision.policyVersion)} · by ${decision.decidedBy}`,
     );
   }
   const scores = Object.values(journey.scores).map(
-    (s) => `${s.kind} ${s.score} band ${s.riskBand}${s.scoreConfidence ? ` confidence ${s.scoreConfidence}` : ''}`,
+    (s) =>
+      `${s.kind} ${s.score} band ${text(s.riskBand)}${s.scoreConfidence ? ` confidence ${text(s.scoreConfidence)}` : ''}`,
   );
   if (scores.length) lines.push(`**Scores:** ${scores.join('; ')}`);
   if (journey.phase === 'in_review' && journey.review) {
     lines.push(
-      `**Review:** ${journey.review.reason} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`,
+      `**Review:** ${text(journey.review.reason)} since ${journey.review.since}${journey.review.deadline ? `, fallback ${journey.review.fallback} at ${journey.review.deadline}` : ''}`,
     );
   }
   lines.push(
-    `**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${journey.handoff.lastError})` : ''}`,
+    `**Hand-off:** ${journey.handoff.status}${journey.handoff.lastError ? ` (${text(journey.handoff.lastError)})` : ''}`,
   );
   const quarantined = journey.counts.quarantined ? `, ${journey.counts.quarantined} quarantined` : '';
   lines.push(

@@ -1,14 +1,16 @@
 /**
  * Operators signed in with the lender's identity provider: a JWT verified with `jose` against the
- * provider's JWKS (a URL, cached and refreshed by jose, or a file), with issuer, audience and expiry
+ * provider's JWKS (a URL, fetched with bounds by ./remoteJwks, or a file), with issuer, audience and expiry
  * required. The name is a claim (`sub` by default); the role comes from a claim holding a role name
  * or a list of them (`roles` by default), the highest one counting.
  */
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AuthFailure, highestRole, type Principal } from './principal';
+import { boundedRemoteJwks, JwksUnavailable, type RemoteJwksLimits } from './remoteJwks';
 
 export interface JwtSettings {
-  jwks: { url: string } | { keys: JSONWebKeySet };
+  /** `limits` default to JWKS_LIMITS. */
+  jwks: { url: string; limits?: RemoteJwksLimits } | { keys: JSONWebKeySet };
   issuer: string;
   audience: string;
   nameClaim: string;
@@ -27,7 +29,7 @@ export type JwtVerifier = (token: string) => Promise<Principal>;
 export function jwtVerifier(settings: JwtSettings): JwtVerifier {
   const keys =
     'url' in settings.jwks
-      ? createRemoteJWKSet(new URL(settings.jwks.url), { timeoutDuration: 5_000, cooldownDuration: 30_000 })
+      ? boundedRemoteJwks(new URL(settings.jwks.url), settings.jwks.limits)
       : createLocalJWKSet(settings.jwks.keys);
   return async (token) => {
     let payload: JWTPayload;
@@ -63,7 +65,7 @@ function failureOf(err: unknown): AuthFailure {
   // Whatever is not jose's verdict on the token (a refused connection, a DNS failure, a timeout)
   // is about reaching the provider, and can clear. (Not `instanceof Error`: Node's network errors
   // come from another realm under a test runner's sandbox.)
-  if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError))
+  if (err instanceof JwksUnavailable || err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError))
     return new AuthFailure('jwks_unavailable', 'the identity provider’s keys could not be fetched; retry later');
   return new AuthFailure('invalid_token', 'the token is not a valid signed JWT from the configured identity provider');
 }

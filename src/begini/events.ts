@@ -28,8 +28,16 @@ const MAX_TIMESTAMPS = 16;
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
+ * Characters that render as nothing (or reorder what follows: U+202E) in a log line or the Web UI:
+ * two uids differing only by them would be two journeys that look like one.
+ */
+export const INVISIBLE_CHARS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
+/**
  * An identifier that reaches Temporal: bounded, printable, and well-formed Unicode (a lone
- * surrogate is replaced on the wire, so two different uids would collapse into one workflow ID).
+ * surrogate is replaced on the wire, so two different uids would collapse into one workflow ID),
+ * with no invisible characters and in NFC. A non-NFC identifier is refused, never normalised: the
+ * journey's ID would then differ from the uid Begini signed and keeps sending.
  */
 const identifier = (max: number) =>
   z
@@ -37,7 +45,9 @@ const identifier = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
     .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters')
-    .refine((value) => value.isWellFormed(), 'must be well-formed Unicode');
+    .refine((value) => value.isWellFormed(), 'must be well-formed Unicode')
+    .refine((value) => !INVISIBLE_CHARS.test(value), 'must not contain invisible or format characters')
+    .refine((value) => value === value.normalize('NFC'), 'must be in Unicode normalisation form NFC');
 
 export const envelopeSchema = z.object({
   uid: identifier(MAX_UID_LENGTH),

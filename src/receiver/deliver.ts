@@ -8,6 +8,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import type { ParsedEvent } from '../begini/events';
 import type { Deployment } from '../config';
 import { beginiEventSignal, WORKFLOW_TYPES, type BeginiDelivery, type JourneyInput } from '../../workflows/definitions';
+import { markdownText } from '../../workflows/markdown';
 
 export interface DeliveryTarget {
   /** A client of the deployment's own namespace. */
@@ -108,7 +109,8 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
     signal: beginiEventSignal,
     signalArgs: [delivery] as [BeginiDelivery],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    staticDetails: `uid \`${v.uid}\` · integration \`${v.integrationId}\` · ${v.deployment.environment}`,
+    // Signed text, rendered as markdown by the Web UI: escaped, so it can only ever read as itself.
+    staticDetails: `uid ${markdownText(v.uid)} · integration ${markdownText(v.integrationId)} · ${v.deployment.environment}`,
   };
   try {
     await target.client.workflow.signalWithStart(WORKFLOW_TYPES.journey, {

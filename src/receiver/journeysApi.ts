@@ -13,11 +13,9 @@ import {
   isGrpcServiceError,
   ServiceError,
   WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Authenticate } from '../auth/authenticator';
@@ -39,6 +37,7 @@ import {
   type OperatorRole,
   type RedriveResult,
 } from '../../workflows/definitions';
+import { journeyRefusalOf, operatorUpdateId, type JourneyRefusal } from './operatorUpdate';
 import { Rejection } from './rejection';
 
 // A visibility query takes years 1000–9999 at most; anything else would fail inside Temporal.
@@ -136,12 +135,8 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     return uid.data;
   }
 
-  /**
-   * The request id names the update, so a retried request (same X-Request-Id) joins the update it
-   * already sent instead of acting twice.
-   */
   function updateIdOf(action: string, res: Response): string {
-    return `${action}:${String(res.locals.reqId)}`;
+    return operatorUpdateId(action, res.locals.principal as Principal, String(res.locals.reqId));
   }
 
   /** A 503 means Temporal did not answer in time: the update may still apply, so it is not a refusal. */
@@ -279,7 +274,7 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       auditLog(res, 'redrive', uid, { result: result.action, outcome: result.outcome });
       return result;
     } catch (err) {
-      const rejection = updateRejection(err, REDRIVE_REJECTIONS.notRedrivable, 'not_redrivable', 'invalid_redrive');
+      const rejection = updateRejection(err, REDRIVE_REFUSALS);
       auditLog(res, 'redrive', uid, refusalOf(rejection));
       throw rejection;
     }
@@ -354,7 +349,7 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       auditLog(res, 'review', uid, { outcome: decision.outcome });
       res.json({ decision });
     } catch (err) {
-      const rejection = updateRejection(err, REVIEW_REJECTIONS.notInReview, 'not_in_review', 'invalid_review');
+      const rejection = updateRejection(err, REVIEW_REFUSALS);
       auditLog(res, 'review', uid, refusalOf(rejection));
       throw rejection;
     }
@@ -392,16 +387,21 @@ function authRejection(failure: AuthFailure): Rejection {
   return new Rejection(failure.status, failure.reason, failure.message, titles[failure.status], headers);
 }
 
-/** What a refused update means: the journey's own rejection types are 4xx, anything else can clear. */
-function updateRejection(err: unknown, conflictType: string, conflictReason: string, invalidReason: string): unknown {
+const REVIEW_REFUSALS: JourneyRefusal[] = [
+  { type: REVIEW_REJECTIONS.notInReview, status: 409, reason: 'not_in_review' },
+  { type: REVIEW_REJECTIONS.invalid, status: 400, reason: 'invalid_review' },
+];
+const REDRIVE_REFUSALS: JourneyRefusal[] = [
+  { type: REDRIVE_REJECTIONS.notRedrivable, status: 409, reason: 'not_redrivable' },
+  { type: REDRIVE_REJECTIONS.invalid, status: 400, reason: 'invalid_redrive' },
+];
+
+/** What a failed update means: the journey's own refusals are 4xx, anything else can clear (503). */
+function updateRejection(err: unknown, refusals: readonly JourneyRefusal[]): unknown {
   const missing = notFound(err);
   if (missing) return missing;
   if (err instanceof Rejection) return err;
-  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.type === conflictType)
-    return new Rejection(409, conflictReason, cause.message, 'Conflict');
-  if (cause instanceof ApplicationFailure) return new Rejection(400, invalidReason, cause.message, 'Bad Request');
-  return unavailable(err);
+  return journeyRefusalOf(err, refusals) ?? unavailable(err);
 }
 
 /**
