@@ -28,6 +28,7 @@ import {
   addFlag,
   applyDelivery,
   checkReview,
+  checkReviewOpen,
   decisionTrigger,
   nextWaitDeadline,
   removeFlag,
@@ -81,12 +82,23 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
     publish();
   });
   setHandler(journeyQuery, () => viewOf(journey));
-  setHandler(reviewUpdate, (request) => applyReview(journey, request, publish), {
-    validator: (request) => {
-      const check = checkReview(journey, request);
-      if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+  setHandler(
+    reviewUpdate,
+    (request) => {
+      // The validator already refused a late review; this holds in histories where it did not run.
+      if (patched(REVIEW_CLOSES_AT_DEADLINE)) {
+        const open = checkReviewOpen(journey, new Date());
+        if (!open.ok) throw ApplicationFailure.nonRetryable(open.reason, open.type);
+      }
+      return applyReview(journey, request, publish);
     },
-  });
+    {
+      validator: (request) => {
+        const check = checkReview(journey, request, new Date());
+        if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+      },
+    },
+  );
   setHandler(
     redriveUpdate,
     (request) => {
@@ -229,6 +241,12 @@ function applyReview(journey: JourneyState, request: ReviewRequest, publish: () 
   publish();
   return decision;
 }
+
+/**
+ * Reviews are refused at or past the review deadline (workflow time), in the handler too. Journeys
+ * that accepted a late review before this keep their history's outcome on replay.
+ */
+const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
 
 const INTERRUPTED = Symbol('history is long');
 

@@ -354,7 +354,8 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       auditLog(res, 'review', uid, { outcome: decision.outcome });
       res.json({ decision });
     } catch (err) {
-      const rejection = updateRejection(err, REVIEW_REJECTIONS.notInReview, 'not_in_review', 'invalid_review');
+      const rejection =
+        lateReview(err) ?? updateRejection(err, REVIEW_REJECTIONS.notInReview, 'not_in_review', 'invalid_review');
       auditLog(res, 'review', uid, refusalOf(rejection));
       throw rejection;
     }
@@ -402,6 +403,14 @@ function updateRejection(err: unknown, conflictType: string, conflictReason: str
     return new Rejection(409, conflictReason, cause.message, 'Conflict');
   if (cause instanceof ApplicationFailure) return new Rejection(400, invalidReason, cause.message, 'Bad Request');
   return unavailable(err);
+}
+
+/** The journey refused a review at or past its deadline: the policy's fallback decides instead. */
+function lateReview(err: unknown): Rejection | undefined {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.type === REVIEW_REJECTIONS.deadlinePassed
+    ? new Rejection(409, 'review_deadline_passed', cause.message, 'Conflict')
+    : undefined;
 }
 
 /**
