@@ -5,12 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startLos, type Los } from '../src/dev/losStandIn';
 import type { JourneyView } from '../workflows/definitions';
 import { delivery, newUid } from './support/begini';
 import { OPERATORS, operatorsEnv } from './support/operators';
 import { TEST_DATA_DIR } from './support/paths';
-import { startStack, type Stack } from './support/stack';
+import { losStacks } from './support/losStacks';
+import type { Stack } from './support/stack';
 
 const SHORT_REVIEW = resolve(__dirname, 'fixtures/policy-short-review.yaml');
 
@@ -21,21 +21,8 @@ function policyWithDeadline(deadline: string): string {
   return path;
 }
 
-let los: Los;
-const stacks: Stack[] = [];
-async function stackWith(name: string, options: { worker?: boolean; env?: Record<string, string> }): Promise<Stack> {
-  const stack = await startStack({ name, los, ...options });
-  stacks.push(stack);
-  return stack;
-}
-
-beforeAll(async () => {
-  los = await startLos();
-});
-afterAll(async () => {
-  await Promise.all(stacks.map((s) => s.stop()));
-  await los.close();
-});
+const stacks = losStacks();
+const stackWith = stacks.start;
 
 async function review(stack: Stack, uid: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${stack.receiver.internalUrl}/journeys/${encodeURIComponent(uid)}/review`, {
@@ -60,7 +47,7 @@ async function pastDeadline(deadline: number): Promise<void> {
 function expectFallbackDecided(view: JourneyView, uid: string): void {
   expect(view.decision).toMatchObject({ outcome: 'DECLINE', decidedBy: 'review_deadline' });
   expect((view.audit ?? []).map((entry) => entry.action)).not.toContain('review');
-  const handoffs = los.forUid(uid, 'decision');
+  const handoffs = stacks.los().forUid(uid, 'decision');
   expect(handoffs.map((h) => h.body.decision?.outcome)).toEqual(['DECLINE']);
 }
 
@@ -90,7 +77,12 @@ test('a review before the deadline still decides', async () => {
   expect(answer.status).toBe(200);
   expect(answer.body.decision).toMatchObject({ outcome: 'APPROVE', decidedBy: 'review' });
   await stack.waitForJourney(uid, delivered);
-  expect(los.forUid(uid, 'decision').map((h) => h.body.decision?.outcome)).toEqual(['APPROVE']);
+  expect(
+    stacks
+      .los()
+      .forUid(uid, 'decision')
+      .map((h) => h.body.decision?.outcome),
+  ).toEqual(['APPROVE']);
   await stack.recordHistory(uid, 'review-in-time');
 });
 
