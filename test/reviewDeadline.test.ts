@@ -64,7 +64,7 @@ test('worker up: a review just after the deadline gets 409 review_deadline_passe
   expect(late.status).toBe(409);
   expect(late.body).toMatchObject({ reason: 'review_deadline_passed' });
   expectFallbackDecided(await stack.waitForJourney(uid, delivered), uid);
-  await stack.recordHistory(uid, 'review-late-refused');
+  await stack.recordHistory(uid, 'review-closes-at-deadline/review-late-refused');
 });
 
 test('a review before the deadline still decides', async () => {
@@ -83,7 +83,7 @@ test('a review before the deadline still decides', async () => {
       .forUid(uid, 'decision')
       .map((h) => h.body.decision?.outcome),
   ).toEqual(['APPROVE']);
-  await stack.recordHistory(uid, 'review-in-time');
+  await stack.recordHistory(uid, 'review-closes-at-deadline/review-in-time');
 });
 
 test('worker down: a review sent after the deadline is not applied when the worker returns; the fallback decides', async () => {
@@ -108,5 +108,5 @@ test('worker down: a review sent after the deadline is not applied when the work
   // The returning worker gets the deadline's timer and the late review in one workflow task.
   await stackWith('late-review-down-worker-2', { env: workerEnv });
   expectFallbackDecided(await receiver.waitForJourney(uid, delivered), uid);
-  await receiver.recordHistory(uid, 'review-late-refused-worker-down');
+  await receiver.recordHistory(uid, 'review-closes-at-deadline/review-late-refused-worker-down');
 });
