@@ -94,11 +94,11 @@ describe('audit trail', () => {
 
   test('a review names either the principal (actor) or, from the Web UI, a typed reviewer; never both', () => {
     const state = journey({ phase: 'in_review' });
-    expect(checkReview(state, { outcome: 'APPROVE', actor: { ...admin, role: 'reviewer' } }).ok).toBe(true);
-    expect(checkReview(state, { outcome: 'APPROVE', reviewer: 'typed' }).ok).toBe(true);
-    expect(checkReview(state, { outcome: 'APPROVE', actor: admin, reviewer: 'typed' }).ok).toBe(false);
-    expect(checkReview(state, { outcome: 'APPROVE', actor: { ...admin, role: 'viewer' } }).ok).toBe(false);
-    expect(checkReview(state, { outcome: 'APPROVE' }).ok).toBe(false);
+    expect(checkReview(state, { outcome: 'APPROVE', actor: { ...admin, role: 'reviewer' } }, new Date()).ok).toBe(true);
+    expect(checkReview(state, { outcome: 'APPROVE', reviewer: 'typed' }, new Date()).ok).toBe(true);
+    expect(checkReview(state, { outcome: 'APPROVE', actor: admin, reviewer: 'typed' }, new Date()).ok).toBe(false);
+    expect(checkReview(state, { outcome: 'APPROVE', actor: { ...admin, role: 'viewer' } }, new Date()).ok).toBe(false);
+    expect(checkReview(state, { outcome: 'APPROVE' }, new Date()).ok).toBe(false);
   });
 });
 

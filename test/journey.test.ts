@@ -9,11 +9,12 @@ import { markdownText } from '../workflows/markdown';
 import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
 import { LOS_SECRET } from '../src/dev/losStandIn';
-import { startLos, type Los } from '../src/dev/losStandIn';
-import { startStack, type Stack } from './support/stack';
+import type { Los } from '../src/dev/losStandIn';
+import { losStacks } from './support/losStacks';
+import type { Stack } from './support/stack';
 
+const stacks = losStacks();
 let los: Los;
-const stacks: Stack[] = [];
 const uids: string[] = [];
 const newUid = () => {
   const uid = freshUid();
@@ -21,18 +22,10 @@ const newUid = () => {
   return uid;
 };
 
-async function stackWith(name: string, env: Record<string, string> = {}): Promise<Stack> {
-  const stack = await startStack({ name, los, env });
-  stacks.push(stack);
-  return stack;
-}
+const stackWith = (name: string, env: Record<string, string> = {}): Promise<Stack> => stacks.start(name, { env });
 
-beforeAll(async () => {
-  los = await startLos();
-});
-afterAll(async () => {
-  await Promise.all(stacks.map((s) => s.stop()));
-  await los.close();
+beforeAll(() => {
+  los = stacks.los();
 });
 beforeEach(() => {
   los.respond = () => 200;
@@ -330,7 +323,7 @@ describe('journey timers', () => {
 
 describe('logs of all the journeys above', () => {
   test('name no uid, no key and no score', async () => {
-    await Promise.all(stacks.map((s) => s.stop()));
+    await stacks.stopAll();
     const logs = allLogs();
     expect(logs).toContain('"workflowRef"');
     expect(uids.length).toBeGreaterThan(10);

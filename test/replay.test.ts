@@ -4,6 +4,8 @@
  * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
  * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand;
  * `decision-durable-before-handoff/` journeys recorded after that patch (issue #20), likewise.
+ * `review-closes-at-deadline/` holds reviews recorded by test/reviewDeadline.test.ts around that
+ * patch (issue #20), and one late review accepted before it, recorded with the deadline check removed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,7 +19,8 @@ import { HISTORY_FIXTURES } from './support/stack';
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const PATCHED = 'one-publish-per-task';
 const DURABLE = 'decision-durable-before-handoff';
-const files = ['.', PATCHED, DURABLE, 'before-encryption']
+const REVIEW_PATCH = 'review-closes-at-deadline';
+const files = ['.', PATCHED, DURABLE, REVIEW_PATCH, 'before-encryption']
   .flatMap((dir) =>
     readdirSync(resolve(HISTORY_FIXTURES, dir))
       .filter((f) => f.endsWith('.json'))
@@ -85,6 +88,15 @@ test('journeys recorded after the decision-durable-before-handoff patch use it, 
     expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).toContain(patchMarker(DURABLE));
   for (const file of patchedRecordings)
     expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).not.toContain(patchMarker(DURABLE));
+});
+
+test('a late review accepted before the review-closes-at-deadline patch replays as it was; reviews after it carry its marker', () => {
+  const marker = patchMarker(REVIEW_PATCH);
+  const history = (name: string) => readFileSync(resolve(HISTORY_FIXTURES, REVIEW_PATCH, `${name}.json`), 'utf8');
+  expect(history('review-late-accepted-before-patch')).not.toContain(marker);
+  // The handler asks patched() only for a review the validator let through.
+  expect(history('review-in-time')).toContain(marker);
+  expect(encrypted).toEqual(expect.arrayContaining([`${REVIEW_PATCH}/review-late-accepted-before-patch.json`]));
 });
 
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {

@@ -171,7 +171,11 @@ export interface JourneyView {
 }
 
 /** The failure types a rejected review update carries. */
-export const REVIEW_REJECTIONS = { notInReview: 'NotInReview', invalid: 'InvalidReview' } as const;
+export const REVIEW_REJECTIONS = {
+  notInReview: 'NotInReview',
+  deadlinePassed: 'ReviewDeadlinePassed',
+  invalid: 'InvalidReview',
+} as const;
 
 /** The failure types a rejected redrive update carries. */
 export const REDRIVE_REJECTIONS = { notRedrivable: 'NotRedrivable', invalid: 'InvalidRedrive' } as const;

@@ -29,6 +29,7 @@ import {
   addFlag,
   applyDelivery,
   checkReview,
+  checkReviewOpen,
   decisionTrigger,
   nextWaitDeadline,
   removeFlag,
@@ -84,12 +85,23 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
     publish();
   });
   setHandler(journeyQuery, () => viewOf(journey));
-  setHandler(reviewUpdate, (request) => applyReview(journey, request, publish), {
-    validator: (request) => {
-      const check = checkReview(journey, request);
-      if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+  setHandler(
+    reviewUpdate,
+    (request) => {
+      // The validator already refused a late review; this holds in histories where it did not run.
+      if (patched(REVIEW_CLOSES_AT_DEADLINE)) {
+        const open = checkReviewOpen(journey, new Date());
+        if (!open.ok) throw ApplicationFailure.nonRetryable(open.reason, open.type);
+      }
+      return applyReview(journey, request, publish);
     },
-  });
+    {
+      validator: (request) => {
+        const check = checkReview(journey, request, new Date());
+        if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+      },
+    },
+  );
   setHandler(
     redriveUpdate,
     (request) => {
@@ -235,6 +247,12 @@ function applyReview(journey: JourneyState, request: ReviewRequest, publish: () 
 
 /** From this patch on, a decision's hand-off is a normal activity from its first try (issue #20). */
 const DECISION_DURABLE_BEFORE_HANDOFF = 'decision-durable-before-handoff';
+
+/**
+ * Reviews are refused at or past the review deadline (workflow time), in the handler too. Journeys
+ * that accepted a late review before this keep their history's outcome on replay.
+ */
+const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
 
 const INTERRUPTED = Symbol('history is long');
 

@@ -324,8 +324,19 @@ export function viewOf(state: JourneyState): JourneyView {
 export type ReviewCheck =
   { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
 
-export function checkReview(state: JourneyState, request: unknown): ReviewCheck {
-  const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
+/**
+ * Whether a review may still decide at workflow time `now`: only while the journey is in review and
+ * before its deadline. At or past the deadline the policy's fallback decides, even when the review
+ * reaches the workflow before the deadline's timer does (a worker that was down gets both at once).
+ */
+export function checkReviewOpen(state: JourneyState, now: Date): ReviewCheck {
+  const deadlinePassed: ReviewCheck = {
+    ok: false,
+    type: REVIEW_REJECTIONS.deadlinePassed,
+    reason: `the review deadline (${state.review?.deadline}) has passed; the policy's fallback decides`,
+  };
+  // The same answer whichever of the deadline's timer and the late review the workflow saw first.
+  if (state.phase !== 'in_review' && state.decision?.decidedBy === 'review_deadline') return deadlinePassed;
   if (state.phase !== 'in_review') {
     return {
       ok: false,
@@ -333,6 +344,15 @@ export function checkReview(state: JourneyState, request: unknown): ReviewCheck 
       reason: `journey is not awaiting review (stage ${stageOf(state)})`,
     };
   }
+  const deadline = state.review?.deadline;
+  if (deadline && now.getTime() >= Date.parse(deadline)) return deadlinePassed;
+  return { ok: true };
+}
+
+export function checkReview(state: JourneyState, request: unknown, now: Date): ReviewCheck {
+  const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
+  const open = checkReviewOpen(state, now);
+  if (!open.ok) return open;
   if (!request || typeof request !== 'object') return invalid('review must be an object');
   const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
   if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return invalid('outcome must be APPROVE or DECLINE');

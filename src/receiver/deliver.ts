@@ -88,8 +88,11 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
     v.receivedAt.getTime() - delivery.eventTime * 1000 > maxAge
   ) {
     try {
-      await target.client.workflow.getHandle(workflowId).signal(beginiEventSignal, delivery);
-      return 'journey';
+      // The open run is named, so what is counted is what was signalled.
+      const { runId, type } = await target.client.workflow.getHandle(workflowId).describe();
+      await target.client.workflow.getHandle(workflowId, runId).signal(beginiEventSignal, delivery);
+      remember(runId, type);
+      return landedIn(type);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'too_old';
       throw err;
@@ -112,22 +115,51 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
     // Signed text, rendered as markdown by the Web UI: escaped, so it can only ever read as itself.
     staticDetails: `uid ${markdownText(v.uid)} · integration ${markdownText(v.integrationId)} · ${v.deployment.environment}`,
   };
+  let signalled: string;
   try {
-    await target.client.workflow.signalWithStart(WORKFLOW_TYPES.journey, {
+    const handle = await target.client.workflow.signalWithStart(WORKFLOW_TYPES.journey, {
       ...common,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: `Begini journey (${v.deployment.environment})`,
     });
-    return 'journey';
+    signalled = handle.signaledRunId;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const recorder = await target.client.workflow.signalWithStart(WORKFLOW_TYPES.afterClose, {
+      ...common,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: `Deliveries after the journey closed (${v.deployment.environment})`,
+    });
+    remember(recorder.signaledRunId, WORKFLOW_TYPES.afterClose);
+    return 'after_close';
   }
-  await target.client.workflow.signalWithStart(WORKFLOW_TYPES.afterClose, {
-    ...common,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    staticSummary: `Deliveries after the journey closed (${v.deployment.environment})`,
-  });
-  return 'after_close';
+  // USE_EXISTING signals whatever run is open under the ID: a recorder still in its settle period too.
+  return landedIn(await runType(target.client, workflowId, signalled));
+}
+
+/**
+ * The workflow type of each run a delivery reached, by run ID (a run's type never changes): the
+ * first delivery to reach a run costs one describe, later ones none, and a bounded number are kept.
+ */
+const runTypes = new Map<string, string>();
+export const RUN_TYPES_REMEMBERED = 10_000;
+
+function remember(runId: string, type: string): void {
+  runTypes.delete(runId);
+  runTypes.set(runId, type);
+  if (runTypes.size > RUN_TYPES_REMEMBERED) runTypes.delete(runTypes.keys().next().value!);
+}
+
+async function runType(client: Client, workflowId: string, runId: string): Promise<string> {
+  const known = runTypes.get(runId);
+  if (known) return known;
+  const { type } = await client.workflow.getHandle(workflowId, runId).describe();
+  remember(runId, type);
+  return type;
+}
+
+function landedIn(type: string): Landed {
+  return type === WORKFLOW_TYPES.afterClose ? 'after_close' : 'journey';
 }
 
 function sha256(data: Uint8Array | string): string {

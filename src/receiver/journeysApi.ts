@@ -1,7 +1,7 @@
 /**
  * The operators' API over journeys, on the internal listener and only when operator authentication
  * is configured (src/auth): every caller is a named principal with a role.
- *   GET  /journeys/:uid            viewer    the `journey` query
+ *   GET  /journeys/:uid            viewer    the journey run's `journey` query, deliveries after its close beside it
  *   GET  /journeys?stage=&decision=&handoff=&query=&since=&limit=   viewer   a visibility list
  *   POST /journeys/:uid/review     reviewer  the `review` update, recorded as the principal
  *   POST /journeys/:uid/redrive    admin     the `redrive` update
@@ -24,8 +24,8 @@ import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
 import { allDeployments, type ReceiverConfig } from '../config';
 import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';
+import { journeyView } from './journeyView';
 import {
-  journeyQuery,
   REDRIVE_REJECTIONS,
   redriveUpdate,
   REVIEW_REJECTIONS,
@@ -319,7 +319,7 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     const uid = uidParam(req);
     try {
       const client = clientFor(req);
-      res.json(await bounded(client, () => client.workflow.getHandle(workflowId(uid)).query(journeyQuery)));
+      res.json(await bounded(client, () => journeyView(client, workflowId(uid))));
     } catch (err) {
       throw notFound(err) ?? unavailable(err);
     }
@@ -389,6 +389,8 @@ function authRejection(failure: AuthFailure): Rejection {
 
 const REVIEW_REFUSALS: JourneyRefusal[] = [
   { type: REVIEW_REJECTIONS.notInReview, status: 409, reason: 'not_in_review' },
+  // At or past the review deadline: the policy's fallback decides instead.
+  { type: REVIEW_REJECTIONS.deadlinePassed, status: 409, reason: 'review_deadline_passed' },
   { type: REVIEW_REJECTIONS.invalid, status: 400, reason: 'invalid_review' },
 ];
 const REDRIVE_REFUSALS: JourneyRefusal[] = [

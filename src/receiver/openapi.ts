@@ -70,6 +70,26 @@ const journeyView = z
   })
   .meta({ id: 'JourneyView', description: 'The `journey` query of workflows/definitions.ts' });
 
+const afterCloseRun = z
+  .object({
+    runId: z.string(),
+    status: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+    deliveries: z.number().int(),
+    events: z.array(z.looseObject({ type: z.string(), receivedAt: z.string() })),
+    eventsOmitted: z.number().int(),
+  })
+  .meta({ id: 'AfterCloseRun', description: 'A `deliveriesAfterClose` run: deliveries after the journey closed' });
+
+const journeyApiView = journeyView
+  .extend({
+    afterClose: z
+      .array(afterCloseRun)
+      .meta({ description: 'The latest recorder runs under the uid, newest first (at most 5); empty while none' }),
+  })
+  .meta({ id: 'JourneyApiView', description: "The journey run's view, with deliveries after its close beside it" });
+
 const journeyList = z.object({
   query: z.string().meta({ description: 'The visibility query that was run' }),
   journeys: z.array(
@@ -214,12 +234,16 @@ export function openApiDocument() {
       },
       '/journeys/{uid}': {
         get: {
-          summary: 'One journey: the `journey` query, with its audit trail (internal listener; viewer)',
+          summary:
+            "One journey: the journey run's `journey` query, with its audit trail and the deliveries after its close (internal listener; viewer)",
           security: [{ operatorToken: [] }],
           requestParams: { path: uidPath, query: integrationQuery },
           responses: {
-            '200': { description: 'The journey', content: { 'application/json': { schema: journeyView } } },
+            '200': { description: 'The journey', content: { 'application/json': { schema: journeyApiView } } },
             ...operatorErrors,
+            '404': problems(
+              'No such journey or integration, or only deliveries after the close of a journey no longer retained (`unknown_journey`, `unknown_integration`, `journey_not_retained`)',
+            ),
           },
         },
       },
@@ -232,7 +256,9 @@ export function openApiDocument() {
           requestBody: { required: true, content: { 'application/json': { schema: reviewBody } } },
           responses: {
             '200': { description: 'The decision', content: { 'application/json': { schema: z.object({ decision }) } } },
-            '409': problems('The journey is not in review, or has closed (`not_in_review`, `journey_closed`)'),
+            '409': problems(
+              'The journey is not in review, its review deadline has passed (the fallback decides), or it has closed (`not_in_review`, `review_deadline_passed`, `journey_closed`)',
+            ),
             '413': problems('A body over 16 KiB (`payload_too_large`)'),
             ...operatorErrors,
           },
