@@ -5,7 +5,7 @@
  *   - live: the simulator's scenarios sent through the receiver of a running stack, each history
  *     read once the journey has come to rest (closed, or waiting with nothing in flight).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -15,6 +15,8 @@ import { costOf, reduction, type HistoryCost } from './actions';
 
 const FIXTURES = resolve(__dirname, '..', 'test', 'fixtures', 'histories');
 const PATCHED = 'one-publish-per-task';
+/** Issue #20: the decision in history before its hand-off (a normal activity from its first try). */
+const DURABLE = 'decision-durable-before-handoff';
 
 /** The issue's scenarios, as test/journey.test.ts recorded them. */
 const RECORDED: Record<string, string> = {
@@ -45,7 +47,11 @@ export function recordedCosts() {
     Object.entries(RECORDED).map(([scenario, name]) => {
       const before = recorded(`${name}.json`);
       const after = recorded(`${PATCHED}/${name}.json`);
-      return [scenario, { fixture: name, before, after, reduction: reduction(before, after) }];
+      // What the durable decision costs on top of `after`, where that journey was recorded again.
+      const durable = existsSync(resolve(FIXTURES, DURABLE, `${name}.json`))
+        ? recorded(`${DURABLE}/${name}.json`)
+        : undefined;
+      return [scenario, { fixture: name, before, after, reduction: reduction(before, after), durable }];
     }),
   );
 }

@@ -478,11 +478,17 @@ async function main(): Promise<void> {
   }
   console.log('\nE. per journey (recorded before → after; live):');
   for (const [scenario, r] of Object.entries(
-    (results.journeyCost as { recorded: Record<string, { before: typeof liveHappy; after: typeof liveHappy }> })
-      .recorded,
+    (
+      results.journeyCost as {
+        recorded: Record<string, { before: typeof liveHappy; after: typeof liveHappy; durable?: typeof liveHappy }>;
+      }
+    ).recorded,
   )) {
+    const durable = r.durable
+      ? ` → durable decision: events ${r.durable.events}, actions ${r.durable.billableActions}, bytes ${r.durable.historyBytes}`
+      : '';
     console.log(
-      `  ${scenario.padEnd(16)} events ${r.before.events} → ${r.after.events}, actions ${r.before.billableActions} → ${r.after.billableActions}, bytes ${r.before.historyBytes} → ${r.after.historyBytes}`,
+      `  ${scenario.padEnd(16)} events ${r.before.events} → ${r.after.events}, actions ${r.before.billableActions} → ${r.after.billableActions}, bytes ${r.before.historyBytes} → ${r.after.historyBytes}${durable}`,
     );
   }
   for (const [scenario, r] of Object.entries(journeyCost.live)) {
