@@ -19,7 +19,7 @@ export interface RemoteJwksLimits {
   timeoutMs: number;
   /** Keys are refetched this long after a fetch: the bound on how long a removed key still verifies. */
   maxAgeMs: number;
-  /** At most one fetch per this long, whatever tokens (unknown key ids included) arrive. */
+  /** No fetch within this long of a successful one, whatever tokens (unknown key ids included) arrive. */
   cooldownMs: number;
 }
 
@@ -39,14 +39,16 @@ type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Pr
 export function boundedRemoteJwks(url: URL, limits: RemoteJwksLimits = JWKS_LIMITS): KeyResolver {
   let local: ReturnType<typeof createLocalJWKSet> | undefined;
   let fetchedAt = -Infinity;
-  let attemptedAt = -Infinity;
   let pending: Promise<void> | undefined;
 
-  /** One fetch at a time, and none within the cooldown of the last attempt (failed or not). */
+  /**
+   * One fetch at a time, and none within the cooldown of the last successful one. After a failed
+   * fetch the next request tries again (still one at a time), so a provider that comes back is used
+   * at once; callers waiting meanwhile share the one fetch in flight.
+   */
   async function reload(): Promise<void> {
     if (!pending) {
-      if (Date.now() - attemptedAt < limits.cooldownMs) return;
-      attemptedAt = Date.now();
+      if (Date.now() - fetchedAt < limits.cooldownMs) return;
       pending = fetchKeys(url, limits)
         .then((set) => {
           local = createLocalJWKSet(set);
