@@ -209,23 +209,33 @@ export class SpoolStore {
     return this.pool.end();
   }
 
-  private async seal(body: Uint8Array): Promise<{ codecKeyId: string; sealed: Buffer }> {
-    const [payload] = await this.codec.encode([{ metadata: { encoding: utf8.encode('binary/plain') }, data: body }]);
-    return {
-      codecKeyId: fromUtf8.decode(payload!.metadata![KEY_ID_METADATA]!),
-      sealed: Buffer.from(payload!.data!),
-    };
+  private seal(body: Uint8Array) {
+    return sealBody(this.codec, body);
   }
 
-  private async open(codecKeyId: string, sealed: Buffer): Promise<Uint8Array> {
-    const [payload] = await this.codec.decode([
-      {
-        metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(codecKeyId) },
-        data: sealed,
-      },
-    ]);
-    return payload!.data ?? new Uint8Array();
+  private open(codecKeyId: string, sealed: Buffer) {
+    return openBody(this.codec, codecKeyId, sealed);
   }
+}
+
+/** A body sealed with the payload codec's current key; the key id is kept beside it to open it later. */
+export async function sealBody(codec: AesGcmCodec, body: Uint8Array): Promise<{ codecKeyId: string; sealed: Buffer }> {
+  const [payload] = await codec.encode([{ metadata: { encoding: utf8.encode('binary/plain') }, data: body }]);
+  return {
+    codecKeyId: fromUtf8.decode(payload!.metadata![KEY_ID_METADATA]!),
+    sealed: Buffer.from(payload!.data!),
+  };
+}
+
+/** Throws when the key is no longer configured or the sealed bytes were altered (GCM tag). */
+export async function openBody(codec: AesGcmCodec, codecKeyId: string, sealed: Buffer): Promise<Uint8Array> {
+  const [payload] = await codec.decode([
+    {
+      metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(codecKeyId) },
+      data: sealed,
+    },
+  ]);
+  return payload!.data ?? new Uint8Array();
 }
 
 /** Settles rows of the batch it belongs to. */
