@@ -162,6 +162,19 @@ test('a delivery the configured key verifies is not vaulted', async () => {
   expect(await vaulted()).toBe(0);
 });
 
+// Last: the receiver's cached schema no longer matches the database, so every later insert fails.
+test('vaulting failing leaves the 403 exactly as it is, and is counted', async () => {
+  const body = JSON.stringify(delivery('application.complete', newUid()));
+  const before = await stack.send(body, { key: NEW_KEY });
+  await db.query(`DROP TABLE ${VAULT_TABLE}`);
+  const after = await stack.send(body, { key: NEW_KEY });
+  expect(after.status).toBe(403);
+  expect(after.body).toEqual(before.body);
+  const metrics = await (await fetch(`${stack.receiver.internalUrl}/metrics`)).text();
+  expect(metrics).toMatch(/begini_vault_refused_total\{outcome="failed"\} 1\b/);
+  expect(stack.logText()).toContain('vaulting failed');
+});
+
 async function waitFor(condition: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
