@@ -80,21 +80,11 @@ export class SpoolStore {
     this.pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 3_000 });
     // An idle client losing its server (a restart) must not crash the receiver; the next query reconnects.
     this.pool.on('error', () => undefined);
+    // The table once per process; a failure (the database was down) is tried again next time.
+    this.migrate = schemaOnce(this.pool, SCHEMA);
   }
 
-  private schema: Promise<void> | undefined;
-
-  /** Creates the table once per process; a failure (the database was down) is tried again next time. */
-  migrate(): Promise<void> {
-    this.schema ??= this.pool.query(SCHEMA).then(
-      () => undefined,
-      (err) => {
-        this.schema = undefined;
-        throw err;
-      },
-    );
-    return this.schema;
-  }
+  readonly migrate: () => Promise<void>;
 
   /**
    * Commits the entry unless the spool is at its caps. The caps are read in the inserting
@@ -133,10 +123,7 @@ export class SpoolStore {
     handle: (rows: SpooledRow[], tx: SpoolTransaction, unreadable: number) => Promise<T>,
   ): Promise<T> {
     await this.migrate();
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
         `SELECT s.id, s.uid_ref, s.integration_id, s.signing_key_id, s.codec_key_id, s.sealed, s.received_at
          FROM ${SPOOL_TABLE} s
@@ -167,17 +154,8 @@ export class SpoolStore {
             receivedAt: row.received_at,
           });
       }
-      const result = await handle(spooled, tx, unreadable);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return handle(spooled, tx, unreadable);
+    });
   }
 
   async stats(): Promise<SpoolStats> {
@@ -215,6 +193,40 @@ export class SpoolStore {
 
   private open(codecKeyId: string, sealed: Buffer) {
     return openBody(this.codec, codecKeyId, sealed);
+  }
+}
+
+/** Runs `sql` once per process; a failure (the database was down) is tried again on the next call. */
+export function schemaOnce(pool: Pool, sql: string): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= pool.query(sql).then(
+      () => undefined,
+      (err) => {
+        done = undefined;
+        throw err;
+      },
+    );
+    return done;
+  };
+}
+
+/** `work` in one transaction: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
   }
 }
 

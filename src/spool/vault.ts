@@ -14,7 +14,7 @@
 import type { Pool } from 'pg';
 import type { AesGcmCodec } from '../codec/aesGcm';
 import type { VaultLimits } from '../config';
-import { openBody, sealBody } from './store';
+import { inTransaction, openBody, schemaOnce, sealBody } from './store';
 
 export const VAULT_TABLE = 'begini_vault';
 
@@ -60,25 +60,17 @@ const MAX_SIGNATURE_LENGTH = 128;
 const MAX_INTEGRATION_ID_LENGTH = 256;
 
 export class RefusedVault {
-  private schema: Promise<void> | undefined;
   private readonly windows = new Map<string, { second: number; count: number }>();
 
   constructor(
     private readonly pool: Pool,
     private readonly codec: AesGcmCodec,
     private readonly limits: VaultLimits,
-  ) {}
-
-  migrate(): Promise<void> {
-    this.schema ??= this.pool.query(SCHEMA).then(
-      () => undefined,
-      (err) => {
-        this.schema = undefined;
-        throw err;
-      },
-    );
-    return this.schema;
+  ) {
+    this.migrate = schemaOnce(pool, SCHEMA);
   }
+
+  readonly migrate: () => Promise<void>;
 
   /** One INSERT and one bounded trim, in one transaction serialised per integration. */
   async keep(refused: RefusedDelivery): Promise<Vaulted> {
@@ -87,10 +79,7 @@ export class RefusedVault {
     if (!this.admit(refused.integrationId)) return 'rate_limited';
     await this.migrate();
     const { codecKeyId, sealed } = await sealBody(this.codec, refused.rawBody);
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${VAULT_TABLE}:${refused.integrationId}`]);
       await client.query(
         `INSERT INTO ${VAULT_TABLE} (integration_id, signature, codec_key_id, sealed, size, received_at)
@@ -108,16 +97,8 @@ export class RefusedVault {
                  WHERE n > $3::bigint OR bytes > $4::bigint))`,
         [refused.integrationId, this.limits.retentionMs, this.limits.maxRows, this.limits.maxBytes],
       );
-      await client.query('COMMIT');
-      return 'vaulted';
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return 'vaulted' as const;
+    });
   }
 
   /** The integration's rows within the retention, oldest first, opened. */
