@@ -20,10 +20,12 @@ import { openApiDocument } from './openapi';
 import type { ReceiverMetrics } from './metrics';
 import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
-import { noSpool, type SpoolInstead } from '../spool/intake';
+import { noSpool, type SpoolInstead, type VaultRefused } from '../spool/intake';
 import { uidRateLimiter } from './uidRateLimit';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
+/** With BEGINI_API_KEY every integration id is this receiver's: the vault keeps them all under one name. */
+export const FALLBACK_VAULT = 'BEGINI_API_KEY';
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
@@ -36,6 +38,8 @@ export interface ReceiverDeps {
   spoolInstead?: SpoolInstead;
   /** With the spool on, ready while either can take a delivery. */
   spoolReachable?: () => Promise<boolean>;
+  /** With the spool on, keeps a delivery refused for a mismatched signature (src/spool/vault.ts); never throws. */
+  vaultRefused?: VaultRefused;
 }
 
 // One answer for a bad signature and for an integration this receiver does not know, so a caller
@@ -158,6 +162,13 @@ export function createReceiverApp(deps: ReceiverDeps) {
     if (!verdict.ok) {
       const reason = verdict.reason === 'unknown_integration' ? 'signature_mismatch' : verdict.reason;
       res.locals.verdict = deployment ? verdict.reason : 'unknown_integration';
+      // Only a well-formed signature for a configured integration can verify after a key fix.
+      if (deployment && verdict.reason === 'signature_mismatch')
+        await deps.vaultRefused?.(config.fallback ? FALLBACK_VAULT : peekIntegrationId(json)!, {
+          signature: String(req.headers['x-signature']).trim(),
+          rawBody,
+          receivedAt,
+        });
       throw new Rejection(403, reason, SIGNATURE_MESSAGES[reason], 'Validation Failure');
     }
     // The decoy cannot verify, so a verified delivery always has its deployment.

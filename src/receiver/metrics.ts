@@ -97,6 +97,12 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?:
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    vaulted: new Counter({
+      name: 'begini_vault_refused_total',
+      help: 'Deliveries refused 403 signature_mismatch, by what the vault did (vaulted, rate_limited, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     requests: new Counter({
       name: 'begini_webhook_requests_total',
       help: 'Requests to the public listener by HTTP status and reason code',

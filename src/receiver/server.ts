@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Client, type ConnectionLike } from '@temporalio/client';
+import { Client, type ClientOptions, type ConnectionLike } from '@temporalio/client';
 import { AesGcmCodec } from '../codec/aesGcm';
 import { allDeployments, type ReceiverConfig } from '../config';
 import { listenOrExplain } from '../failures';
@@ -12,7 +12,8 @@ import { LazyNativeConnection, temporalSettings, type TemporalSettings } from '.
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
 import { startDrainer } from '../spool/drain';
-import { spoolInstead } from '../spool/intake';
+import { spoolInstead, vaultRefused } from '../spool/intake';
+import { RefusedVault } from '../spool/vault';
 import { SpoolStore } from '../spool/store';
 
 export interface RunningReceiver {
@@ -26,6 +27,21 @@ export interface RunningReceiver {
   client: Client;
   /** Stops accepting, lets in-flight deliveries finish, then closes the Temporal connection. */
   close(): Promise<void>;
+}
+
+/** A client per namespace, each sealing payloads with the codec. */
+export function temporalClients(
+  connection: ConnectionLike,
+  namespaces: string[],
+  codec: AesGcmCodec,
+  interceptors: ClientOptions['interceptors'] = {},
+): Map<string, Client> {
+  return new Map(
+    namespaces.map((namespace) => [
+      namespace,
+      new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] }, interceptors }),
+    ]),
+  );
 }
 
 export async function startReceiver(
@@ -44,17 +60,13 @@ export async function startReceiver(
   // With tracing on, signalWithStart (and every other call) is a span whose context the workflow continues.
   const telemetry = activeTelemetry();
   const interceptors = telemetry ? { workflow: telemetry.clientInterceptors } : {};
-  const clients = new Map(
-    namespaces.map((namespace) => [
-      namespace,
-      new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] }, interceptors }),
-    ]),
-  );
+  const clients = temporalClients(connection, namespaces, codec, interceptors);
   const countJourneys = async (namespace: string, query: string) =>
     Number(
       (await connection.withDeadline(Date.now() + 2_000, () => clients.get(namespace)!.workflow.count(query))).count,
     );
   const spool = config.spool && new SpoolStore(config.spool.databaseUrl, codec, config.spool);
+  const vault = spool && new RefusedVault(spool.pool, codec, config.spool!.vault);
   const metrics = createReceiverMetrics(
     { count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs },
     spool
@@ -72,6 +84,14 @@ export async function startReceiver(
         logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'spool commit failed'),
       ),
       spoolReachable: () => spool.reachable(),
+    }),
+    ...(vault && {
+      vaultRefused: vaultRefused(
+        vault,
+        (outcome) => metrics.vaulted.inc({ outcome }),
+        (err) =>
+          logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'vaulting failed'),
+      ),
     }),
   };
   // The schema is made now if the database is up; otherwise on first use (the spool's calls retry it).

@@ -58,6 +58,27 @@ export function rebuild(config: ReceiverConfig, row: SpooledRow): Verified | { d
   };
 }
 
+/** signalWithStart as the receiver does it, within its ack timeout: what a verified delivery takes next. */
+export function signal(
+  deps: Pick<DrainDeps, 'config' | 'connection' | 'clients'>,
+  verified: Verified,
+): Promise<Landed> {
+  const { config } = deps;
+  return withTimeout(
+    deps.connection.withDeadline(Date.now() + config.ackTimeoutMs, () =>
+      deliver(
+        {
+          client: deps.clients.get(verified.deployment.namespace)!,
+          taskQueue: config.taskQueue,
+          workflowIdPrefix: config.workflowIdPrefix,
+        },
+        verified,
+      ),
+    ),
+    config.ackTimeoutMs,
+  );
+}
+
 export interface Drainer {
   stop(): Promise<void>;
 }
@@ -92,19 +113,7 @@ export function startDrainer(deps: DrainDeps): Drainer {
     const verified = rebuild(config, row);
     if ('dead' in verified) return { kind: 'dead', reason: verified.dead };
     try {
-      const landed = await withTimeout(
-        deps.connection.withDeadline(Date.now() + config.ackTimeoutMs, () =>
-          deliver(
-            {
-              client: deps.clients.get(verified.deployment.namespace)!,
-              taskQueue: config.taskQueue,
-              workflowIdPrefix: config.workflowIdPrefix,
-            },
-            verified,
-          ),
-        ),
-        config.ackTimeoutMs,
-      );
+      const landed = await signal(deps, verified);
       return { kind: 'landed', landed };
     } catch (err) {
       const rejection = temporalRejection(err);

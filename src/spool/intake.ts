@@ -7,6 +7,7 @@ import { uidRef } from '../logger';
 import type { Verified } from '../receiver/deliver';
 import { Rejection } from '../receiver/rejection';
 import type { SpoolStore } from './store';
+import type { RefusedVault } from './vault';
 
 /** Resolves once the spool holds the delivery; otherwise throws the rejection to answer with. */
 export type SpoolInstead = (verified: Verified, refusal: Rejection) => Promise<void>;
@@ -42,6 +43,27 @@ export function spoolInstead(store: SpoolStore, onFailure: (err: unknown) => voi
         'Service Unavailable',
         { 'retry-after': '30' },
       );
+    }
+  };
+}
+
+/** Keeps a refused delivery for a later replay; resolves whatever happens, so the 403 stands as it is. */
+export type VaultRefused = (
+  integrationId: string,
+  refused: { signature: string; rawBody: Uint8Array; receivedAt: Date },
+) => Promise<void>;
+
+export function vaultRefused(
+  vault: RefusedVault,
+  count: (outcome: 'vaulted' | 'rate_limited' | 'failed') => void,
+  onFailure: (err: unknown) => void,
+): VaultRefused {
+  return async (integrationId, refused) => {
+    try {
+      count(await vault.keep({ integrationId, ...refused }));
+    } catch (err) {
+      count('failed');
+      onFailure(err);
     }
   };
 }

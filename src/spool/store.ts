@@ -80,21 +80,11 @@ export class SpoolStore {
     this.pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 3_000 });
     // An idle client losing its server (a restart) must not crash the receiver; the next query reconnects.
     this.pool.on('error', () => undefined);
+    // The table once per process; a failure (the database was down) is tried again next time.
+    this.migrate = schemaOnce(this.pool, SCHEMA);
   }
 
-  private schema: Promise<void> | undefined;
-
-  /** Creates the table once per process; a failure (the database was down) is tried again next time. */
-  migrate(): Promise<void> {
-    this.schema ??= this.pool.query(SCHEMA).then(
-      () => undefined,
-      (err) => {
-        this.schema = undefined;
-        throw err;
-      },
-    );
-    return this.schema;
-  }
+  readonly migrate: () => Promise<void>;
 
   /**
    * Commits the entry unless the spool is at its caps. The caps are read in the inserting
@@ -133,10 +123,7 @@ export class SpoolStore {
     handle: (rows: SpooledRow[], tx: SpoolTransaction, unreadable: number) => Promise<T>,
   ): Promise<T> {
     await this.migrate();
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
         `SELECT s.id, s.uid_ref, s.integration_id, s.signing_key_id, s.codec_key_id, s.sealed, s.received_at
          FROM ${SPOOL_TABLE} s
@@ -167,17 +154,8 @@ export class SpoolStore {
             receivedAt: row.received_at,
           });
       }
-      const result = await handle(spooled, tx, unreadable);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return handle(spooled, tx, unreadable);
+    });
   }
 
   async stats(): Promise<SpoolStats> {
@@ -209,23 +187,67 @@ export class SpoolStore {
     return this.pool.end();
   }
 
-  private async seal(body: Uint8Array): Promise<{ codecKeyId: string; sealed: Buffer }> {
-    const [payload] = await this.codec.encode([{ metadata: { encoding: utf8.encode('binary/plain') }, data: body }]);
-    return {
-      codecKeyId: fromUtf8.decode(payload!.metadata![KEY_ID_METADATA]!),
-      sealed: Buffer.from(payload!.data!),
-    };
+  private seal(body: Uint8Array) {
+    return sealBody(this.codec, body);
   }
 
-  private async open(codecKeyId: string, sealed: Buffer): Promise<Uint8Array> {
-    const [payload] = await this.codec.decode([
-      {
-        metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(codecKeyId) },
-        data: sealed,
-      },
-    ]);
-    return payload!.data ?? new Uint8Array();
+  private open(codecKeyId: string, sealed: Buffer) {
+    return openBody(this.codec, codecKeyId, sealed);
   }
+}
+
+/** Runs `sql` once per process; a failure (the database was down) is tried again on the next call. */
+export function schemaOnce(pool: Pool, sql: string): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= pool.query(sql).then(
+      () => undefined,
+      (err) => {
+        done = undefined;
+        throw err;
+      },
+    );
+    return done;
+  };
+}
+
+/** `work` in one transaction: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** A body sealed with the payload codec's current key; the key id is kept beside it to open it later. */
+export async function sealBody(codec: AesGcmCodec, body: Uint8Array): Promise<{ codecKeyId: string; sealed: Buffer }> {
+  const [payload] = await codec.encode([{ metadata: { encoding: utf8.encode('binary/plain') }, data: body }]);
+  return {
+    codecKeyId: fromUtf8.decode(payload!.metadata![KEY_ID_METADATA]!),
+    sealed: Buffer.from(payload!.data!),
+  };
+}
+
+/** Throws when the key is no longer configured or the sealed bytes were altered (GCM tag). */
+export async function openBody(codec: AesGcmCodec, codecKeyId: string, sealed: Buffer): Promise<Uint8Array> {
+  const [payload] = await codec.decode([
+    {
+      metadata: { encoding: utf8.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8.encode(codecKeyId) },
+      data: sealed,
+    },
+  ]);
+  return payload!.data ?? new Uint8Array();
 }
 
 /** Settles rows of the batch it belongs to. */
