@@ -136,12 +136,13 @@ test('random methods, content types, encodings, bodies and signatures', async ()
   expect(acknowledged.size).toBeGreaterThanOrEqual(5);
   expect(sentUids.size).toBeGreaterThan(acknowledged.size);
 
-  // Even 5 KiB kept per request (one body, one socket's state) would add about 6 MiB here.
+  // Even 5 KiB kept per request (one body, one socket's state) would add about 6 MiB here; the bound
+  // sits under that and over what a full suite's heap drifts by meanwhile (0.8 alone, 4.1 once in CI).
   const grownMb = ((await retainedBytes()) - retainedAfterWarmUp) / 2 ** 20;
   console.log(
     `hostile http: ${runs} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${acknowledged.size} journeys, heap retained over the last ${runs - warmUp}: ${grownMb.toFixed(1)} MiB`,
   );
-  expect(grownMb).toBeLessThan(4);
+  expect(grownMb).toBeLessThan(5);
 });
 
 test('a body over the limit is refused before it is read: 50 MiB streamed, 413 after a few', async () => {

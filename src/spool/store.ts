@@ -215,6 +215,12 @@ export function schemaOnce(pool: Pool, sql: string): () => Promise<void> {
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client whose server goes away (PostgreSQL stopped while the drain signals Temporal
+  // between two queries) emits 'error' on itself, not on the pool: unheard, it kills the process.
+  const lost = () => {
+    broken = true;
+  };
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -226,6 +232,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     });
     throw err;
   } finally {
+    client.off('error', lost);
     client.release(broken);
   }
 }
