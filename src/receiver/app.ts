@@ -162,9 +162,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
     if (!verdict.ok) {
       const reason = verdict.reason === 'unknown_integration' ? 'signature_mismatch' : verdict.reason;
       res.locals.verdict = deployment ? verdict.reason : 'unknown_integration';
-      // Only a well-formed signature for a configured integration can verify after a key fix.
+      // Only a well-formed signature for a configured integration can verify after a key fix. Not
+      // awaited: the 403 must take as long for a configured id as for an unknown one (the vault's
+      // per-second admission is synchronous, so the inserts left running are bounded).
       if (deployment && verdict.reason === 'signature_mismatch')
-        await deps.vaultRefused?.(config.fallback ? FALLBACK_VAULT : peekIntegrationId(json)!, {
+        void deps.vaultRefused?.(config.fallback ? FALLBACK_VAULT : peekIntegrationId(json)!, {
           signature: String(req.headers['x-signature']).trim(),
           rawBody,
           receivedAt,

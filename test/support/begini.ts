@@ -18,6 +18,8 @@ export interface PostOptions {
   signature?: string | null;
   headers?: Record<string, string>;
   method?: string;
+  /** Aborts the request: for a test that must not wait on an answer that never comes. */
+  signal?: AbortSignal;
 }
 
 export interface PostResult {
@@ -39,6 +41,7 @@ export async function post(
     method: options.method ?? 'POST',
     headers,
     body: options.method === 'GET' ? undefined : raw,
+    signal: options.signal,
   });
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
