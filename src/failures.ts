@@ -15,6 +15,8 @@ export const EXIT = {
   missingTool: 72,
   /** EX_CANTCREAT: a port it must listen on is taken. */
   portInUse: 73,
+  /** EX_TEMPFAIL: something failed that can clear; run again later. */
+  tempfail: 75,
   /** EX_SOFTWARE: anything else. */
   software: 70,
 } as const;

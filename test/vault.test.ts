@@ -6,6 +6,7 @@
  * vaulted; the per-second bound and the retention hold; the 403 never waits for the insert; a dry run
  * replays nothing.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
@@ -300,6 +301,60 @@ describe('the vault on its own', () => {
     // A reader with a shorter retention than the row's age does not return it either.
     await db.query(`UPDATE ${VAULT_TABLE} SET received_at = now() - interval '30 seconds'`);
     expect(await new RefusedVault(spool.pool, codec, { ...limits, retentionMs: 10_000 }).rows('vault-own')).toEqual([]);
+  });
+});
+
+describe('npm run replay-refused, the command', () => {
+  const cli = resolve(__dirname, '../node_modules/.bin/tsx');
+  const script = resolve(__dirname, '../src/spool/replayRefused.ts');
+
+  /** Runs the command as an operator would, with the receiver's environment plus `env`. */
+  async function run(args: string[], env: Record<string, string | undefined> = {}) {
+    return new Promise<{ code: number | null; out: string }>((done) => {
+      const child = spawn(cli, [script, ...args], {
+        env: { ...process.env, ...stack.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('close', (code) => done({ code, out }));
+    });
+  }
+
+  test('a wrong command line exits 64 with the usage', async () => {
+    for (const args of [['--integration', 'x', '--no-such-flag'], [], ['--integration', 'x', '--since', 'yesterday']]) {
+      const { code, out } = await run(args);
+      expect({ args, code }).toEqual({ args, code: 64 });
+      expect(out).toContain('usage: npm run replay-refused');
+    }
+  });
+
+  test('no SPOOL_DATABASE_URL, or an invalid configuration, exits 78', async () => {
+    const noVault = await run(['--integration', 'x'], { SPOOL_DATABASE_URL: undefined });
+    expect(noVault).toEqual({ code: 78, out: expect.stringContaining('there is no vault') });
+    const invalid = await run(['--integration', 'x'], { SPOOL_DATABASE_URL: 'mysql://127.0.0.1/begini' });
+    expect(invalid).toEqual({ code: 78, out: expect.stringContaining('invalid configuration') });
+  });
+
+  test('a vault it cannot read exits 75: run it again later', async () => {
+    const closed = postgres.url.replace(/:\d+\//, ':1/');
+    const { code, out } = await run(['--integration', 'x'], { SPOOL_DATABASE_URL: closed });
+    expect(code).toBe(75);
+    expect(out).not.toContain(NEW_KEY);
+  });
+
+  test('a dry run after the fix counts what would replay and exits 0, replaying nothing', async () => {
+    const before = await vaultOutcomes();
+    expect(
+      (await stack.send(JSON.stringify(delivery('application.complete', newUid())), { key: NEW_KEY })).status,
+    ).toBe(403);
+    await vaultSettled(before, 1);
+    const { code, out } = await run(['--integration', 'any', '--dry-run'], { BEGINI_API_KEY: NEW_KEY });
+    expect(code).toBe(0);
+    expect(out).toContain('would replay (verified): 1;');
+    expect(out).not.toContain(NEW_KEY);
+    expect(await vaulted()).toBe(1);
   });
 });
 

@@ -6,8 +6,9 @@
  * refuses for a reason that can clear), keeping each one's receivedAt. A row leaves the vault only
  * once Temporal or the spool holds it. Prints counts, never bodies, uids or keys.
  *
- * Exit codes: 0 nothing failed; 75 (EX_TEMPFAIL) a verified delivery could not be accepted (run again
- * later); 64 a wrong command line; 78 an invalid configuration.
+ * Exit codes: 0 nothing failed; 75 (EX_TEMPFAIL) a verified delivery could not be accepted, or the
+ * vault could not be read (run again later); 64 a wrong command line; 78 an invalid configuration
+ * or no SPOOL_DATABASE_URL.
  */
 import { parseArgs } from 'node:util';
 import { peekIntegrationId } from '../begini/events';
@@ -146,19 +147,16 @@ async function main(): Promise<void> {
       { config, connection, clients, vault, spool },
       { integrationId: vaultName(config, values.integration), since, dryRun: values['dry-run'] },
     );
-    process.exitCode = summary.failed > 0 ? EXIT_TEMPFAIL : 0;
+    process.exitCode = summary.failed > 0 ? EXIT.tempfail : 0;
   } finally {
     await connection.close();
     await spool.close();
   }
 }
 
-/** EX_TEMPFAIL: something failed that can clear; run again later. */
-const EXIT_TEMPFAIL = 75;
-
 if (require.main === module) {
   main().catch((err: unknown) => {
     console.error(`replay-refused: ${(err as Error).name}: ${(err as Error).message}`);
-    process.exit(EXIT_TEMPFAIL);
+    process.exit(EXIT.tempfail);
   });
 }
