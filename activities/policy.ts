@@ -7,9 +7,17 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from '../src/duration';
-import type { ApplicationStatus, DecisionTrigger, Outcome, ScoreFacts } from '../workflows/definitions';
+import {
+  FINAL_OUTCOMES,
+  OUTCOMES,
+  type ApplicationStatus,
+  type DecisionTrigger,
+  type FinalOutcome,
+  type Outcome,
+  type ScoreFacts,
+} from '../workflows/definitions';
 
-const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
+const outcome = z.enum(OUTCOMES);
 const strings = z.array(z.string().min(1)).min(1);
 
 const condition = z.strictObject({
@@ -39,7 +47,7 @@ export const policySchema = z.strictObject({
   review: z.strictObject({
     deadline: durationSchema,
     /** What a referred journey becomes when no reviewer acts before the deadline. */
-    fallback: z.enum(['APPROVE', 'DECLINE']),
+    fallback: z.enum(FINAL_OUTCOMES),
   }),
   rules: z.array(rule),
 });
@@ -60,7 +68,7 @@ export interface PolicyDecision {
   reasons: string[];
   policyVersion: string;
   /** Set when the outcome is REFER. */
-  review: { deadlineMs: number; fallback: 'APPROVE' | 'DECLINE' } | null;
+  review: { deadlineMs: number; fallback: FinalOutcome } | null;
 }
 
 /**

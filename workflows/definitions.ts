@@ -12,9 +12,32 @@ export const DEFAULT_TASK_QUEUE = 'begini-journeys';
 /** ApplicationFailure type of a hand-off the loan origination system refused for good. */
 export const HANDOFF_REJECTED = 'HandoffRejected';
 
+const SCORE_EVENT_SUFFIX = '_score.complete';
+
+/** `psychometric_score.complete`, `android_score.complete`, …: a score, whatever its platform. */
+export function isScoreEvent(type: string): boolean {
+  return type.endsWith(SCORE_EVENT_SUFFIX);
+}
+
+/** `psychometric` of `psychometric_score.complete`: the `kind` its ScoreFacts carry. */
+export function scoreKindOf(scoreEventType: string): string {
+  return scoreEventType.slice(0, -SCORE_EVENT_SUFFIX.length);
+}
+
+/**
+ * Whether an event whose newest own timestamp is `eventTime` (epoch seconds; null: it carries none)
+ * is older, at `now`, than a deployment's maximum event age (undefined: no limit). The receiver and
+ * the journey both ask, so they must agree.
+ */
+export function isTooOld(eventTime: number | null | undefined, now: Date, maxEventAgeMs: number | undefined): boolean {
+  return (
+    maxEventAgeMs !== undefined && typeof eventTime === 'number' && now.getTime() - eventTime * 1000 > maxEventAgeMs
+  );
+}
+
 /** The facts decisioning needs from a score event, whatever its platform. */
 export interface ScoreFacts {
-  /** `psychometric`, `android`, `ios`: the event type without `_score.complete`. */
+  /** `psychometric`, `android`, `ios`: the event type without `_score.complete` (scoreKindOf). */
   kind: string;
   score: number;
   riskBand: string;
@@ -90,7 +113,7 @@ export interface ReviewState {
   since: string;
   /** null: no deadline; a rejected hand-off waits for an operator however long it takes. */
   deadline: string | null;
-  fallback: 'APPROVE' | 'DECLINE' | null;
+  fallback: FinalOutcome | null;
   reviewer?: string;
   note?: string;
   resolvedAt?: string;
@@ -114,10 +137,19 @@ export interface OperatorActor {
  * whatever was typed and its request id is the update id (the history's UpdateAccepted event names
  * the caller's Temporal identity); `system`, the journey itself (policy, deadline, the LOS's answer).
  */
-export type AuditVia = 'journey-api' | 'temporal-ui' | 'system';
+export const AUDIT_VIAS = ['journey-api', 'temporal-ui', 'system'] as const;
+export type AuditVia = (typeof AUDIT_VIAS)[number];
 
-export type AuditAction =
-  'decided' | 'review' | 'review_deadline' | 'handoff_delivered' | 'handoff_rejected' | 'redrive' | 'handoff_retry';
+export const AUDIT_ACTIONS = [
+  'decided',
+  'review',
+  'review_deadline',
+  'handoff_delivered',
+  'handoff_rejected',
+  'redrive',
+  'handoff_retry',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One step of the journey's audit trail: who, in what role, when, what, why, under which request. */
 export interface AuditEntry {
@@ -131,7 +163,15 @@ export interface AuditEntry {
   why: string | null;
 }
 
-export type HandoffStatus = 'not_started' | 'pending' | 'delivered' | 'failing' | 'rejected' | 'not_configured';
+export const HANDOFF_STATUSES = [
+  'not_started',
+  'pending',
+  'delivered',
+  'failing',
+  'rejected',
+  'not_configured',
+] as const;
+export type HandoffStatus = (typeof HANDOFF_STATUSES)[number];
 
 export interface HandoffState {
   status: HandoffStatus;
@@ -229,22 +269,34 @@ export interface JourneySettings {
   maxEventAgeMs?: number;
 }
 
+/** A journey's workflow ID: Begini's uid with the deployment's optional prefix. */
+export function workflowIdFor(workflowIdPrefix: string, uid: string): string {
+  return `${workflowIdPrefix}${uid}`;
+}
+
 export interface JourneyInput {
-  /** Begini's uid; the workflow ID is this with the deployment's optional prefix. */
+  /** Begini's uid; the workflow ID is workflowIdFor(prefix, uid). */
   uid: string;
   integrationId: string;
   environment: string;
   settings: JourneySettings;
 }
 
-export type Outcome = 'APPROVE' | 'DECLINE' | 'REFER';
+/** What a decision can be; the policy, the review, the search attribute and the APIs all read this list. */
+export const OUTCOMES = ['APPROVE', 'DECLINE', 'REFER'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+/** The outcomes a human (or a review's fallback) can give: a review never refers again. */
+export const FINAL_OUTCOMES = ['APPROVE', 'DECLINE'] as const satisfies readonly Outcome[];
+export type FinalOutcome = (typeof FINAL_OUTCOMES)[number];
+
+export const DECIDED_BY = ['policy', 'review', 'review_deadline'] as const;
 
 export interface Decision {
   outcome: Outcome;
   reasons: string[];
   policyVersion: string;
   decidedAt: string;
-  decidedBy: 'policy' | 'review' | 'review_deadline';
+  decidedBy: (typeof DECIDED_BY)[number];
   /** The authenticated principal (via the journey API), or the name typed in the Web UI. */
   reviewer?: string;
   /** Absent on reviews recorded before it existed. */
@@ -257,7 +309,7 @@ export interface Decision {
  * `temporal-ui`.
  */
 export interface ReviewRequest {
-  outcome: 'APPROVE' | 'DECLINE';
+  outcome: FinalOutcome;
   reviewer?: string;
   note?: string;
   actor?: OperatorActor;
@@ -278,8 +330,10 @@ export interface RedriveRequest {
  * the LOS refused goes back to delivery (a new attempt, so a new key); `retry_now`: a failing
  * hand-off retries without waiting out its pause.
  */
+export const REDRIVE_ACTIONS = ['resend', 'redeliver', 'retry_now'] as const;
+
 export interface RedriveResult {
-  action: 'resend' | 'redeliver' | 'retry_now';
+  action: (typeof REDRIVE_ACTIONS)[number];
   outcome: Outcome;
 }
 

@@ -4,6 +4,9 @@
  */
 import type { Audited } from './audit';
 import {
+  FINAL_OUTCOMES,
+  isScoreEvent,
+  isTooOld,
   OPERATOR_ROLES,
   REVIEW_REJECTIONS,
   type ApplicationStatus,
@@ -17,7 +20,6 @@ import {
   type JourneyInput,
   type JourneySettings,
   type JourneyView,
-  type Outcome,
   type ReviewState,
   type ScoreFacts,
   type Stage,
@@ -147,11 +149,11 @@ export function applyDelivery(state: JourneyState, delivery: BeginiDelivery, now
   if (!delivery.recognised) addFlag(state, 'unrecognised_event');
 
   if (delivery.score) applyScore(state, delivery.score, record, now);
-  else if (delivery.malformed && delivery.type.endsWith('_score.complete')) {
+  else if (delivery.malformed && isScoreEvent(delivery.type)) {
     if (!decidedAlready) state.malformedScore = true;
   } else applyApplicationEvent(state, delivery.type);
 
-  if (record.late && delivery.type.endsWith('_score.complete') && !record.stale && state.phase !== 'closed') {
+  if (record.late && isScoreEvent(delivery.type) && !record.stale && state.phase !== 'closed') {
     if (state.pendingNotices.length >= MAX_PENDING_NOTICES) {
       state.pendingNotices.shift();
       state.counts.noticesDropped = (state.counts.noticesDropped ?? 0) + 1;
@@ -183,13 +185,7 @@ function quarantineReason(state: JourneyState, delivery: BeginiDelivery, now: Da
   const otherUid = delivery.uid !== undefined && delivery.uid !== state.uid;
   if (otherUid || delivery.integrationId !== state.integrationId || delivery.environment !== state.environment)
     return 'foreign';
-  const maxAge = state.settings.maxEventAgeMs;
-  if (
-    maxAge !== undefined &&
-    typeof delivery.eventTime === 'number' &&
-    now.getTime() - delivery.eventTime * 1000 > maxAge
-  )
-    return 'too_old';
+  if (isTooOld(delivery.eventTime, now, state.settings.maxEventAgeMs)) return 'too_old';
   return null;
 }
 
@@ -355,7 +351,8 @@ export function checkReview(state: JourneyState, request: unknown, now: Date): R
   if (!open.ok) return open;
   if (!request || typeof request !== 'object') return invalid('review must be an object');
   const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
-  if (outcome !== 'APPROVE' && outcome !== 'DECLINE') return invalid('outcome must be APPROVE or DECLINE');
+  if (!(FINAL_OUTCOMES as readonly unknown[]).includes(outcome))
+    return invalid(`outcome must be ${FINAL_OUTCOMES.join(' or ')}`);
   if (actor !== undefined) {
     const problem = actorProblem(actor, ['reviewer', 'admin']);
     if (problem) return invalid(problem);
@@ -392,10 +389,6 @@ export function addFlag(state: JourneyState, flag: Flag): void {
 
 export function removeFlag(state: JourneyState, flag: Flag): void {
   state.flags = state.flags.filter((f) => f !== flag);
-}
-
-export function isFinalOutcome(outcome: Outcome): outcome is 'APPROVE' | 'DECLINE' {
-  return outcome !== 'REFER';
 }
 
 function recordEvent(state: JourneyState, record: EventRecord): void {

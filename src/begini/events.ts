@@ -7,7 +7,7 @@
  * without it the event cannot be routed to a journey.
  */
 import { z } from 'zod';
-import type { ScoreFacts } from '../../workflows/definitions';
+import { isScoreEvent, scoreKindOf, type ScoreFacts } from '../../workflows/definitions';
 
 export const MAX_UID_LENGTH = 128;
 /** Begini's payloads nest about five deep; anything far deeper is not theirs and costs every parser. */
@@ -170,7 +170,7 @@ function parseEvent(type: string, rawDetails: unknown, outerReasons: unknown): P
   if (recognised) {
     const result = eventDetailSchemas[type].safeParse(details);
     if (result.success) {
-      if (type.endsWith('_score.complete')) score = scoreFacts(type, result.data as z.infer<typeof scoreDetails>);
+      if (isScoreEvent(type)) score = scoreFacts(type, result.data as z.infer<typeof scoreDetails>);
     } else {
       for (const issue of result.error.issues) issues.push(`details.${issue.path.join('.')}: ${issue.message}`);
     }
@@ -199,7 +199,7 @@ function parseEvent(type: string, rawDetails: unknown, outerReasons: unknown): P
 function scoreFacts(type: string, details: z.infer<typeof scoreDetails>): ScoreFacts {
   const { calculated } = details;
   return {
-    kind: type.slice(0, -'_score.complete'.length),
+    kind: scoreKindOf(type),
     score: calculated.score,
     riskBand: calculated.risk_band,
     scoreConfidence: calculated.score_confidence ?? null,

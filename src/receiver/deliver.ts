@@ -7,7 +7,14 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ParsedEvent } from '../begini/events';
 import type { Deployment } from '../config';
-import { beginiEventSignal, WORKFLOW_TYPES, type BeginiDelivery, type JourneyInput } from '../../workflows/definitions';
+import {
+  beginiEventSignal,
+  isTooOld,
+  workflowIdFor,
+  WORKFLOW_TYPES,
+  type BeginiDelivery,
+  type JourneyInput,
+} from '../../workflows/definitions';
 import { markdownText } from '../../workflows/markdown';
 
 export interface DeliveryTarget {
@@ -79,14 +86,9 @@ export type Landed = 'journey' | 'after_close' | 'too_old';
  * run that is already open (which records it, unapplied). `too_old` means it reached none.
  */
 export async function deliver(target: DeliveryTarget, v: Verified): Promise<Landed> {
-  const workflowId = `${target.workflowIdPrefix}${v.uid}`;
+  const workflowId = workflowIdFor(target.workflowIdPrefix, v.uid);
   const delivery = toDelivery(v);
-  const maxAge = v.deployment.journey.maxEventAgeMs;
-  if (
-    maxAge !== undefined &&
-    delivery.eventTime != null &&
-    v.receivedAt.getTime() - delivery.eventTime * 1000 > maxAge
-  ) {
+  if (isTooOld(delivery.eventTime, v.receivedAt, v.deployment.journey.maxEventAgeMs)) {
     try {
       // The open run is named, so what is counted is what was signalled.
       const { runId, type } = await target.client.workflow.getHandle(workflowId).describe();

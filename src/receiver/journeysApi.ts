@@ -26,12 +26,16 @@ import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';
 import { journeyView } from './journeyView';
 import {
+  FINAL_OUTCOMES,
+  HANDOFF_STATUSES,
+  OUTCOMES,
   REDRIVE_REJECTIONS,
   redriveUpdate,
   REVIEW_REJECTIONS,
   reviewUpdate,
   searchAttributes,
   STAGES,
+  workflowIdFor,
   WORKFLOW_TYPES,
   type OperatorActor,
   type OperatorRole,
@@ -49,12 +53,11 @@ const since = z.iso
     'must be between the years 2000 and 9999',
   );
 
-const HANDOFF_STATUSES = ['pending', 'delivered', 'failing', 'rejected', 'not_configured'] as const;
-
 const journeyFilter = {
   stage: z.enum(STAGES).optional(),
-  decision: z.enum(['APPROVE', 'DECLINE', 'REFER']).optional(),
-  handoff: z.enum(HANDOFF_STATUSES).optional(),
+  decision: z.enum(OUTCOMES).optional(),
+  // `not_started` is never published as the search attribute, so no journey would match it.
+  handoff: z.enum(HANDOFF_STATUSES).exclude(['not_started']).optional(),
   /** A visibility list filter, ANDed with the others (e.g. `BeginiFlags = 'handoff_rejected'`). */
   query: z
     .string()
@@ -73,7 +76,7 @@ export const listQuery = z.strictObject({
 
 /** No `reviewer`: the reviewer is the authenticated principal. */
 export const reviewBody = z.strictObject({
-  outcome: z.enum(['APPROVE', 'DECLINE']),
+  outcome: z.enum(FINAL_OUTCOMES),
   note: z.string().max(2000).optional(),
 });
 
@@ -105,7 +108,7 @@ export interface JourneysApiDeps {
 export function journeysApi({ config, clients, authenticate, logger }: JourneysApiDeps): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const deployments = allDeployments(config);
-  const workflowId = (uid: string) => `${config.workflowIdPrefix}${uid}`;
+  const workflowId = (uid: string) => workflowIdFor(config.workflowIdPrefix, uid);
 
   /** The client of the namespace whose journeys the request is about. */
   function clientFor(req: Request): Client {

@@ -7,19 +7,27 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { envelopeSchema } from '../begini/events';
-import { OPERATOR_ROLES, STAGES } from '../../workflows/definitions';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_VIAS,
+  DECIDED_BY,
+  OPERATOR_ROLES,
+  OUTCOMES,
+  REDRIVE_ACTIONS,
+  STAGES,
+} from '../../workflows/definitions';
 import { bulkRedriveBody, listQuery, redriveBody, reviewBody } from './journeysApi';
 import { PROBLEM_CONTENT_TYPE, problemSchema, webhookRejectionSchema } from './rejection';
 
-const outcome = z.enum(['APPROVE', 'DECLINE', 'REFER']);
-const auditVia = z.enum(['journey-api', 'temporal-ui', 'system']);
+const outcome = z.enum(OUTCOMES);
+const auditVia = z.enum(AUDIT_VIAS);
 const decision = z
   .looseObject({
     outcome,
     reasons: z.array(z.string()),
     policyVersion: z.string(),
     decidedAt: z.string(),
-    decidedBy: z.enum(['policy', 'review', 'review_deadline']),
+    decidedBy: z.enum(DECIDED_BY),
     reviewer: z
       .string()
       .optional()
@@ -31,15 +39,7 @@ const decision = z
 const auditEntry = z
   .object({
     at: z.string(),
-    action: z.enum([
-      'decided',
-      'review',
-      'review_deadline',
-      'handoff_delivered',
-      'handoff_rejected',
-      'redrive',
-      'handoff_retry',
-    ]),
+    action: z.enum(AUDIT_ACTIONS),
     via: auditVia,
     actor: z.string(),
     role: z.enum(OPERATOR_ROLES).nullable(),
@@ -52,9 +52,7 @@ const auditEntry = z
     description: 'One step of the journey: who, in what role, when, what, why, under which request',
   });
 
-const redriveResult = z
-  .object({ action: z.enum(['resend', 'redeliver', 'retry_now']), outcome })
-  .meta({ id: 'RedriveResult' });
+const redriveResult = z.object({ action: z.enum(REDRIVE_ACTIONS), outcome }).meta({ id: 'RedriveResult' });
 
 const journeyView = z
   .looseObject({
