@@ -5,7 +5,8 @@
 import { evaluatePolicy, type Policy, type PolicyDecision, type PolicyInput } from '../../activities/policy';
 import type { Outcome } from '../../workflows/definitions';
 
-export const OUTCOMES: readonly Outcome[] = ['APPROVE', 'REFER', 'DECLINE'];
+/** The outcomes from most to least favourable to the applicant: the order the report's rows and columns read. */
+export const OUTCOMES_BY_SEVERITY: readonly Outcome[] = ['APPROVE', 'REFER', 'DECLINE'];
 
 /** One decided journey as its history recorded it. */
 export interface RecordedDecision {
@@ -56,7 +57,7 @@ const verdict = (d: PolicyDecision): Verdict => ({
 });
 
 function emptyMatrix(): Record<Outcome, Record<Outcome, number>> {
-  const row = () => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  const row = () => Object.fromEntries(OUTCOMES_BY_SEVERITY.map((o) => [o, 0])) as Record<Outcome, number>;
   return { APPROVE: row(), REFER: row(), DECLINE: row() };
 }
 

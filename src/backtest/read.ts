@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { PolicyEvaluation, PolicyInput } from '../../activities/policy';
-import { searchAttributes as sa, WORKFLOW_TYPES } from '../../workflows/definitions';
+import { OUTCOMES, searchAttributes as sa, WORKFLOW_TYPES } from '../../workflows/definitions';
 import { uidRef } from '../logger';
 import type { RecordedDecision } from './compare';
 
@@ -39,7 +39,7 @@ export interface ReadResult {
 export function decidedJourneysFilter(query?: string, since?: Date): string {
   const parts = [
     `WorkflowType = '${WORKFLOW_TYPES.journey}'`,
-    `${sa.decision.name} IN ('APPROVE', 'DECLINE', 'REFER')`,
+    `${sa.decision.name} IN (${OUTCOMES.map((outcome) => `'${outcome}'`).join(', ')})`,
   ];
   if (since) parts.push(`StartTime >= '${since.toISOString()}'`);
   if (query?.trim()) parts.push(`(${query.trim()})`);

@@ -3,7 +3,7 @@
  * one self-contained HTML page (inline SVG, no script, no external asset) for a credit manager.
  */
 import type { Outcome } from '../../workflows/definitions';
-import { OUTCOMES, type BacktestReport } from './compare';
+import { OUTCOMES_BY_SEVERITY, type BacktestReport } from './compare';
 
 /** The HTML lists at most this many changed journeys; the JSON report has them all. */
 export const HTML_CHANGED_ROWS = 500;
@@ -11,9 +11,9 @@ export const HTML_CHANGED_ROWS = 500;
 const COLOURS: Record<'current' | 'candidate', string> = { current: '#6b7a8f', candidate: '#1f6feb' };
 
 export function totals(report: BacktestReport, side: 'current' | 'candidate'): Record<Outcome, number> {
-  const sum = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
-  for (const current of OUTCOMES) {
-    for (const candidate of OUTCOMES) {
+  const sum = Object.fromEntries(OUTCOMES_BY_SEVERITY.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (const current of OUTCOMES_BY_SEVERITY) {
+    for (const candidate of OUTCOMES_BY_SEVERITY) {
       sum[side === 'current' ? current : candidate] += report.matrix[current][candidate];
     }
   }
@@ -30,12 +30,12 @@ export function renderText(report: BacktestReport): string {
     `Backtest of policy ${report.candidateVersion} on ${report.journeys} decided journeys (decided by ${report.currentVersions.join(', ') || 'none'})`,
     `filter: ${report.filter}`,
     '',
-    `${'current \\ candidate'.padEnd(20)}${OUTCOMES.map((o) => o.padStart(width)).join('')}${'total'.padStart(width)}`,
-    ...OUTCOMES.map(
+    `${'current \\ candidate'.padEnd(20)}${OUTCOMES_BY_SEVERITY.map((o) => o.padStart(width)).join('')}${'total'.padStart(width)}`,
+    ...OUTCOMES_BY_SEVERITY.map(
       (row) =>
-        `${row.padEnd(20)}${OUTCOMES.map((col) => String(report.matrix[row][col]).padStart(width)).join('')}${String(current[row]).padStart(width)}`,
+        `${row.padEnd(20)}${OUTCOMES_BY_SEVERITY.map((col) => String(report.matrix[row][col]).padStart(width)).join('')}${String(current[row]).padStart(width)}`,
     ),
-    `${'total'.padEnd(20)}${OUTCOMES.map((o) => String(candidate[o]).padStart(width)).join('')}${String(report.journeys).padStart(width)}`,
+    `${'total'.padEnd(20)}${OUTCOMES_BY_SEVERITY.map((o) => String(candidate[o]).padStart(width)).join('')}${String(report.journeys).padStart(width)}`,
     '',
     `${report.changed.length} journeys would change (${percent(report.changed.length, report.journeys)}).`,
   ];
@@ -50,11 +50,11 @@ function chart(report: BacktestReport): string {
   const current = totals(report, 'current');
   const candidate = totals(report, 'candidate');
   // Whole-number gridlines at an even step, four of them above zero.
-  const step = Math.max(1, Math.ceil(Math.max(...OUTCOMES.flatMap((o) => [current[o], candidate[o]])) / 4));
+  const step = Math.max(1, Math.ceil(Math.max(...OUTCOMES_BY_SEVERITY.flatMap((o) => [current[o], candidate[o]])) / 4));
   const max = step * 4;
   const [width, height, left, bottom, top] = [640, 300, 60, 40, 30];
   const plot = height - bottom - top;
-  const group = (width - left - 20) / OUTCOMES.length;
+  const group = (width - left - 20) / OUTCOMES_BY_SEVERITY.length;
   const bar = group / 3;
   const y = (n: number) => top + plot - (plot * n) / max;
   const ticks = [0, 1, 2, 3, 4].map((i) => i * step);
@@ -66,7 +66,7 @@ function chart(report: BacktestReport): string {
         `<line x1="${left}" x2="${width - 10}" y1="${y(t)}" y2="${y(t)}" stroke="#e1e4e8"/><text x="${left - 8}" y="${y(t) + 4}" text-anchor="end" font-size="12" fill="#57606a">${t}</text>`,
     ),
   ];
-  OUTCOMES.forEach((outcome, i) => {
+  OUTCOMES_BY_SEVERITY.forEach((outcome, i) => {
     const x0 = left + i * group + bar / 2;
     for (const [j, side, n] of [
       [0, 'current', current[outcome]],
@@ -93,9 +93,9 @@ function chart(report: BacktestReport): string {
 export function renderHtml(report: BacktestReport): string {
   const current = totals(report, 'current');
   const candidate = totals(report, 'candidate');
-  const matrixRows = OUTCOMES.map(
+  const matrixRows = OUTCOMES_BY_SEVERITY.map(
     (row) =>
-      `<tr><th scope="row">${row}</th>${OUTCOMES.map(
+      `<tr><th scope="row">${row}</th>${OUTCOMES_BY_SEVERITY.map(
         (col) =>
           `<td class="${row === col ? 'same' : report.matrix[row][col] ? 'moved' : ''}">${report.matrix[row][col]}</td>`,
       ).join('')}<td class="total">${current[row]}</td></tr>`,
@@ -120,7 +120,7 @@ export function renderHtml(report: BacktestReport): string {
     report.changed.length > shown.length
       ? `<p>${report.changed.length - shown.length} more in <code>report.json</code>.</p>`
       : '';
-  const summary = OUTCOMES.map(
+  const summary = OUTCOMES_BY_SEVERITY.map(
     (o) =>
       `<li><strong>${o}</strong>: ${current[o]} → ${candidate[o]} (${candidate[o] - current[o] >= 0 ? '+' : ''}${candidate[o] - current[o]})</li>`,
   ).join('\n');
@@ -151,9 +151,9 @@ ${summary}
 ${chart(report)}
 <h2>Current outcome (rows) against candidate outcome (columns)</h2>
 <table>
-<tr><th></th>${OUTCOMES.map((o) => `<th scope="col">${o}</th>`).join('')}<th>total</th></tr>
+<tr><th></th>${OUTCOMES_BY_SEVERITY.map((o) => `<th scope="col">${o}</th>`).join('')}<th>total</th></tr>
 ${matrixRows}
-<tr><th scope="row">total</th>${OUTCOMES.map((o) => `<td class="total">${candidate[o]}</td>`).join('')}<td class="total">${report.journeys}</td></tr>
+<tr><th scope="row">total</th>${OUTCOMES_BY_SEVERITY.map((o) => `<td class="total">${candidate[o]}</td>`).join('')}<td class="total">${report.journeys}</td></tr>
 </table>
 <h2>Journeys by reason</h2>
 <table>
