@@ -7,6 +7,11 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const onlyTests = { group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' };
+const onlyDev = {
+  group: ['**/dev/**', '**/dev'],
+  message: 'dev/ is development only and never built: shipped code cannot import it.',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
@@ -32,14 +37,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // Nothing that ships imports the tests.
-    files: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts', 'bench/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' }] },
-      ],
-    },
+    // The development tools and the bench never import the tests.
+    files: ['dev/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [onlyTests] }] },
+  },
+  {
+    // Nothing that ships imports the tests or the development-only tools (the build leaves dev/ out).
+    files: ['src/**/*.ts', 'activities/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [onlyTests, onlyDev] }] },
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, and nothing of ours
@@ -54,7 +59,8 @@ export default tseslint.config(
             message: 'Workflow code runs in the deterministic sandbox: no Node built-ins.',
           })),
           patterns: [
-            { group: ['**/test/**', '**/test'], message: 'Only tests import from test/.' },
+            onlyTests,
+            onlyDev,
             {
               group: ['../src/**', '../activities', '../activities/**'],
               allowTypeImports: true,

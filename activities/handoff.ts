@@ -10,7 +10,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from
 import { ApplicationFailure } from '@temporalio/common';
 import { sign } from '../src/begini/verifier';
 import { uidRef, type Logger } from '../src/logger';
-import { TRACER_NAME } from '../src/telemetry';
+import { TRACER_NAME } from '../src/tracerName';
 import { HANDOFF_REJECTED } from '../workflows/definitions';
 
 export interface HandoffTarget {

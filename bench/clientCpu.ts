@@ -6,8 +6,8 @@
  */
 import { Client, Connection, WorkflowIdConflictPolicy, type ConnectionLike } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { freePort } from '../src/dev/ports';
-import { startDevServer } from '../src/temporal/devServer';
+import { freePort } from '../src/freePort';
+import { startDevServer } from '../dev/devServer';
 
 const CALLS = 3_000;
 const CONCURRENCY = 64;

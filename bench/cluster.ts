@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parseDelivery } from '../src/begini/events';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
-import { LOS_SECRET, startLos } from '../src/dev/losStandIn';
+import { LOS_SECRET, startLos } from '../dev/losStandIn';
 import { deliver } from '../src/receiver/deliver';
 import { delivery } from '../src/simulator/fixtures';
-import { startTemporalCluster } from '../src/temporal/cluster';
-import { installLikeImage, startClusterApps } from '../src/temporal/clusterApps';
+import { startTemporalCluster } from '../dev/cluster';
+import { installLikeImage, startClusterApps } from '../dev/clusterApps';
 import {
   BENCH_CODEC_KEYS as CODEC_KEYS,
   BENCH_JOURNEY_SETTINGS as SETTINGS,

@@ -9,9 +9,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
-import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
-import { freePort } from '../src/dev/ports';
-import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { LOS_SECRET, startLos, type Los } from '../dev/losStandIn';
+import { freePort } from '../src/freePort';
+import { startDevServer, type DevServer } from '../dev/devServer';
 import { registerSearchAttributes } from '../src/temporal/namespace';
 import { BENCH_CODEC_KEYS as CODEC_KEYS, BENCH_KEY as KEY } from './load';
 

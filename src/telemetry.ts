@@ -24,9 +24,7 @@ import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { WorkerPlugin } from '@temporalio/worker';
 import type { RequestHandler } from 'express';
 import { loadTelemetryConfig } from './config';
-
-/** The tracer of the project's own spans (the webhook request, the LOS call). */
-export const TRACER_NAME = 'begini-temporal';
+import { TRACER_NAME } from './tracerName';
 
 export interface Telemetry {
   serviceName: string;

@@ -3,7 +3,7 @@
  * starts a recorder run or reaches one still open, and the operators' view keeps showing the
  * journey run's decision and audit trail with those deliveries beside it.
  */
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { WORKFLOW_TYPES } from '../workflows/definitions';
 import type { JourneyApiView } from '../src/receiver/journeyView';
 import { delivery, newUid } from './support/begini';

@@ -1,11 +1,12 @@
 /**
  * The deployment files, checked with real tools since no Docker engine runs here: the compose file
- * with a compose implementation's own parser, the Dockerfile with hadolint.
+ * with a compose implementation's own parser, the Dockerfile with hadolint, the build's inputs with
+ * the compiler.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 const ROOT = resolve(__dirname, '..');
@@ -261,4 +262,25 @@ test('the receiver publishes its internal port on loopback only', () => {
 
 test('the Dockerfile passes hadolint', () => {
   expect(execFileSync('hadolint', [resolve(ROOT, 'Dockerfile')], { encoding: 'utf8' })).toBe('');
+});
+
+test('the build (and so the image) compiles only shipped code: nothing from dev/, test/ or bench/', () => {
+  // The compiler follows imports, so a shipped file importing the harness would pull it in here.
+  const inputs = execFileSync(
+    resolve(ROOT, 'node_modules/.bin/tsc'),
+    ['-p', 'tsconfig.build.json', '--listFilesOnly'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+    .split('\n')
+    .map((file) => relative(ROOT, file.trim()))
+    .filter((file) => file && !file.startsWith('node_modules/') && !file.startsWith('..'));
+  expect(inputs).toEqual(
+    expect.arrayContaining(['src/receiver/main.ts', 'src/worker/main.ts', 'workflows/journey.ts']),
+  );
+  expect(inputs.filter((file) => /^(dev|test|bench)\//.test(file))).toEqual([]);
+  const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
+  expect(dockerfile).not.toMatch(/^COPY\s+(dev|test|bench)\b/m);
 });

@@ -8,7 +8,7 @@ import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { CONTINUE_AS_NEW_BY_HISTORY_BYTES, MAX_HISTORY_BYTES } from '../workflows/publish';
 import { delivery, newUid, TEST_CODEC_KEYS } from './support/begini';
 import { WORKFLOW_BUNDLE } from './support/paths';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { startStack, type Stack } from './support/stack';
 
 const COPIES = 4_000;

@@ -3,7 +3,7 @@
  * past its history limit the journey continues as new, carrying its state, and keeps working.
  */
 import { delivery, newUid } from './support/begini';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { startStack, type Stack } from './support/stack';
 
 let los: Los;

@@ -8,8 +8,8 @@ import { reviewUpdate, searchAttributes, WORKFLOW_TYPES } from '../workflows/def
 import { markdownText } from '../workflows/markdown';
 import { delivery, newUid as freshUid, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
-import { LOS_SECRET } from '../src/dev/losStandIn';
-import type { Los } from '../src/dev/losStandIn';
+import { LOS_SECRET } from '../dev/losStandIn';
+import type { Los } from '../dev/losStandIn';
 import { losStacks } from './support/losStacks';
 import type { Stack } from './support/stack';
 

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { freePort } from '../src/dev/ports';
+import { freePort } from '../src/freePort';
 import { delivery, newUid, post } from './support/begini';
 import { alertMetricNames, MONITORING_DIR } from './support/monitoring';
 import { TEST_DATA_DIR } from './support/paths';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { redrive as redriveCli, UsageError } from '../src/operator/redrive';
 import {
   redriveUpdate,

@@ -12,10 +12,10 @@ import { Client, Connection } from '@temporalio/client';
 import { journeyQuery } from '../workflows/definitions';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { delivery, newUid, post, TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
-import { LOS_SECRET, startLos, type Los } from '../src/dev/losStandIn';
+import { LOS_SECRET, startLos, type Los } from '../dev/losStandIn';
 import { TEST_DATA_DIR } from './support/paths';
-import { installLikeImage } from '../src/temporal/clusterApps';
-import { freePort } from '../src/dev/ports';
+import { installLikeImage } from '../dev/clusterApps';
+import { freePort } from '../src/freePort';
 
 const ROOT = resolve(__dirname, '..');
 const IMAGE = resolve(TEST_DATA_DIR, 'image');
@@ -203,7 +203,7 @@ describe('a failure to start is one line that says what and what to do, with its
   });
 
   test('npm run dev, with TEMPORAL_ADDRESS pointing at nothing', async () => {
-    const dev = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['src/dev/main.ts'], {
+    const dev = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['dev/main.ts'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH!,

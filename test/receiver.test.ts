@@ -10,11 +10,11 @@ import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sign } from '../src/begini/verifier';
 import { temporalRejection } from '../src/receiver/app';
-import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { startDevServer, type DevServer } from '../dev/devServer';
 import { delivery, newUid, post, TEST_KEY } from './support/begini';
 import { allLogs, leakedInLogs } from './support/logAudit';
 import { ISOLATION_NAMESPACE, TEST_DATA_DIR } from './support/paths';
-import { freePort } from '../src/dev/ports';
+import { freePort } from '../src/freePort';
 import { startStack, type Stack } from './support/stack';
 
 const OLD_KEY = 'rotating-key-old-5a1c';

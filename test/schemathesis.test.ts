@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { TEST_KEY } from './support/begini';
 import { OPERATORS, operatorsEnv } from './support/operators';
 import { TEST_DATA_DIR } from './support/paths';

@@ -9,7 +9,7 @@ import { runScenario, type RunSummary } from '../src/simulator/run';
 import { scenarios } from '../src/simulator/scenarios';
 import type { JourneyView } from '../workflows/definitions';
 import { TEST_KEY } from './support/begini';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { startStack, type Stack } from './support/stack';
 
 let los: Los;

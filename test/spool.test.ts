@@ -13,8 +13,8 @@ import { keyUidRefs, uidRef } from '../src/logger';
 import { toDelivery, type Verified } from '../src/receiver/deliver';
 import { rebuild } from '../src/spool/drain';
 import { SPOOL_TABLE, SpoolStore, type SpooledRow, type SpoolEntry } from '../src/spool/store';
-import { ensure } from '../src/temporal/cluster';
-import { startPostgres, type Postgres } from '../src/temporal/postgres';
+import { ensure } from '../dev/cluster';
+import { startPostgres, type Postgres } from '../dev/postgres';
 import { delivery, newUid, TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
 import { TEST_DATA_DIR } from './support/paths';
 

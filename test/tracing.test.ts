@@ -10,7 +10,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { WEBHOOK_PATH } from '../src/receiver/app';
 import { startTelemetry, type Telemetry } from '../src/telemetry';
 import { delivery, newUid, TEST_CODEC_KEYS } from './support/begini';

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { sign } from '../src/begini/verifier';
 import { beginiEventSignal, reviewUpdate, searchAttributes, type BeginiDelivery } from '../workflows/definitions';
 import { delivery, newUid, post } from './support/begini';
-import { startLos, type Los } from '../src/dev/losStandIn';
+import { startLos, type Los } from '../dev/losStandIn';
 import { ISOLATION_NAMESPACE, TEST_DATA_DIR } from './support/paths';
 import { startStack, type Stack } from './support/stack';
 

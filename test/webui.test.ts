@@ -8,13 +8,13 @@ import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runScenario } from '../src/simulator/run';
-import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { startDevServer, type DevServer } from '../dev/devServer';
 import { registerSearchAttributes } from '../src/temporal/namespace';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { startCodecServer } from '../src/codec/server';
 import { createLogger } from '../src/logger';
 import { TEST_CODEC_KEYS, TEST_KEY } from './support/begini';
-import { freePort } from '../src/dev/ports';
+import { freePort } from '../src/freePort';
 import { startStack, type Stack } from './support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -10,7 +10,7 @@ import express from 'express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Gauge, Registry } from 'prom-client';
 import { searchAttributes as sa } from '../../workflows/definitions';
-import { freePort } from '../dev/ports';
+import { freePort } from '../freePort';
 import { listenOrExplain } from '../failures';
 import type { Logger } from '../logger';
 import { cached } from '../receiver/cached';

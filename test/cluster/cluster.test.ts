@@ -11,9 +11,9 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
-import { LOS_SECRET, startLos, type Los } from '../../src/dev/losStandIn';
-import { startTemporalCluster, type TemporalCluster } from '../../src/temporal/cluster';
-import { installLikeImage, startClusterApps, type ClusterApps } from '../../src/temporal/clusterApps';
+import { LOS_SECRET, startLos, type Los } from '../../dev/losStandIn';
+import { startTemporalCluster, type TemporalCluster } from '../../dev/cluster';
+import { installLikeImage, startClusterApps, type ClusterApps } from '../../dev/clusterApps';
 import { SPOOL_TABLE } from '../../src/spool/store';
 import { TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
 import {

@@ -8,12 +8,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
-import { startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { killAndWait } from '../../dev/clusterApps';
+import { startDevServer, type DevServer } from '../../dev/devServer';
 import { registerSearchAttributes } from '../../src/temporal/namespace';
 import { TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
-import { LOS_SECRET, startLos, type Los } from '../../src/dev/losStandIn';
+import { LOS_SECRET, startLos, type Los } from '../../dev/losStandIn';
 import { TEST_DATA_DIR } from '../support/paths';
-import { freePort } from '../../src/dev/ports';
+import { freePort } from '../../src/freePort';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -96,12 +97,7 @@ export async function startFaultStack(name: string, extraEnv: Record<string, str
     child.stderr!.on('data', () => undefined);
     return child;
   };
-  const kill = async (child: ChildProcess | undefined) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const kill = killAndWait;
   const waitReady = async (url: string) => {
     for (let i = 0; i < 300; i++) {
       if (

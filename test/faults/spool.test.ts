@@ -6,13 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Pool } from 'pg';
-import { ensure } from '../../src/temporal/cluster';
-import { startPostgres, type Postgres } from '../../src/temporal/postgres';
+import { ensure } from '../../dev/cluster';
+import { startPostgres, type Postgres } from '../../dev/postgres';
 import { SPOOL_TABLE } from '../../src/spool/store';
 import { delivery, post, newUid } from '../support/begini';
 import { check, completeThenScore, drive, formatTable, untilProgress, type Row } from '../support/journeyLoad';
 import { TEST_DATA_DIR } from '../support/paths';
-import { freePort } from '../../src/dev/ports';
+import { freePort } from '../../src/freePort';
 import { startFaultStack, type FaultStack } from './faultStack';
 
 const JOURNEYS = 200;

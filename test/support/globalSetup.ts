@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { startDevServer } from '../../src/temporal/devServer';
+import { startDevServer } from '../../dev/devServer';
 import { registerSearchAttributes } from '../../src/temporal/namespace';
 import { ISOLATION_NAMESPACE, TEST_DATA_DIR, TEST_LOG_DIR } from './paths';
-import { freePort } from '../../src/dev/ports';
+import { freePort } from '../../src/freePort';
 
 export default async function globalSetup(): Promise<void> {
   if ((globalThis as Record<string, unknown>).__temporalDevServer) return;

@@ -1,4 +1,4 @@
-import type { DevServer } from '../../src/temporal/devServer';
+import type { DevServer } from '../../dev/devServer';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as Record<string, unknown>).__temporalDevServer as DevServer | undefined;

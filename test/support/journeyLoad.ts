@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Los } from '../../src/dev/losStandIn';
+import type { Los } from '../../dev/losStandIn';
 import { delivery } from '../../src/simulator/fixtures';
 import { send, type SendResult } from '../../src/simulator/sender';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';

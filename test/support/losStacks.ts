@@ -1,5 +1,5 @@
 /** Stacks of one test file that share an LOS stand-in: started on demand, all stopped with it after the file. */
-import { startLos, type Los } from '../../src/dev/losStandIn';
+import { startLos, type Los } from '../../dev/losStandIn';
 import { startStack, type Stack, type StackOptions } from './stack';
 
 export interface LosStacks {

@@ -12,14 +12,14 @@ import { createLogger } from '../../src/logger';
 import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
 import { temporalSettings } from '../../src/temporal/connection';
-import { ensureTemporalCli } from '../../src/temporal/devServer';
+import { ensureTemporalCli } from '../../dev/devServer';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
-import { LOS_SECRET, type Los } from '../../src/dev/losStandIn';
+import { LOS_SECRET, type Los } from '../../dev/losStandIn';
 import { activeTelemetry } from '../../src/telemetry';
 import { TEST_LOG_DIR, TRACED_WORKFLOW_BUNDLE, WORKFLOW_BUNDLE } from './paths';
-import { freePort } from '../../src/dev/ports';
+import { freePort } from '../../src/freePort';
 
 export interface StackOptions {
   name: string;

@@ -6,30 +6,30 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadPolicy } from '../../activities/policy';
-import { newToken, tokenDigest } from '../auth/tokensFile';
-import { AesGcmCodec, generateCodecKeySpec } from '../codec/aesGcm';
-import { startCodecServer } from '../codec/server';
+import { loadPolicy } from '../activities/policy';
+import { newToken, tokenDigest } from '../src/auth/tokensFile';
+import { AesGcmCodec, generateCodecKeySpec } from '../src/codec/aesGcm';
+import { startCodecServer } from '../src/codec/server';
 import {
   allDeployments,
   loadCodecServerConfig,
   loadReceiverConfig,
   loadSetupConfig,
   loadWorkerConfig,
-} from '../config';
-import { createLogger } from '../logger';
-import { WEBHOOK_PATH } from '../receiver/app';
-import { startReceiver } from '../receiver/server';
-import { runMain } from '../startup';
-import { startTelemetry } from '../telemetry';
-import { connectClient, temporalSettings } from '../temporal/connection';
-import { startDevServer, type DevServer } from '../temporal/devServer';
-import { ensureNamespace, registerSearchAttributes, setRetention } from '../temporal/namespace';
-import { privateSdkMetricsAddress, startWorkerListener } from '../worker/listener';
-import { createJourneyWorker, installRuntime } from '../worker/worker';
+} from '../src/config';
+import { createLogger } from '../src/logger';
+import { WEBHOOK_PATH } from '../src/receiver/app';
+import { startReceiver } from '../src/receiver/server';
+import { runMain } from '../src/startup';
+import { startTelemetry } from '../src/telemetry';
+import { connectClient, temporalSettings } from '../src/temporal/connection';
+import { startDevServer, type DevServer } from './devServer';
+import { ensureNamespace, registerSearchAttributes, setRetention } from '../src/temporal/namespace';
+import { privateSdkMetricsAddress, startWorkerListener } from '../src/worker/listener';
+import { createJourneyWorker, installRuntime } from '../src/worker/worker';
 import { curlCommand, generateDevKey, sampleScoreDelivery } from './sample';
 
-const DATA_DIR = resolve(__dirname, '..', '..', '.data');
+const DATA_DIR = resolve(__dirname, '..', '.data');
 
 async function main(): Promise<void> {
   const logger = createLogger('dev');

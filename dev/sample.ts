@@ -1,6 +1,6 @@
 /** A signed sample delivery for the dev stack, so the first thing a newcomer sends is a real one. */
 import { randomBytes } from 'node:crypto';
-import { sign } from '../begini/verifier';
+import { sign } from '../src/begini/verifier';
 
 export function sampleScoreDelivery(uid: string, integrationId = '62137183e877704b06fab0f2'): string {
   const now = Math.floor(Date.now() / 1000);

@@ -1,7 +1,7 @@
 /** A real HTTP server standing in for the loan origination system, for the tests and the benchmark. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifySignature } from '../begini/verifier';
+import { verifySignature } from '../src/begini/verifier';
 
 export const LOS_SECRET = 'los-outbound-secret-for-tests-7d2e';
 

@@ -7,9 +7,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from '../dev/ports';
+import { freePort } from '../src/freePort';
 
-const PROJECT_ROOT = resolve(__dirname, '..', '..');
+const PROJECT_ROOT = resolve(__dirname, '..');
 
 /** The Dockerfile's steps without Docker: production dependencies, then the built files. */
 export function installLikeImage(dir: string): void {
@@ -23,6 +23,14 @@ export function installLikeImage(dir: string): void {
   if (!existsSync(resolve(PROJECT_ROOT, 'dist/workflow-bundle.js'))) throw new Error('run `npm run build` first');
   cpSync(resolve(PROJECT_ROOT, 'dist'), resolve(dir, 'dist'), { recursive: true });
   cpSync(resolve(PROJECT_ROOT, 'activities/default-policy.yaml'), resolve(dir, 'activities/default-policy.yaml'));
+}
+
+/** SIGKILL, then wait for the exit: a crash at the worst moment, and nothing left running after. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 export interface AppOptions {
@@ -71,12 +79,7 @@ export async function startClusterApps(options: AppOptions): Promise<ClusterApps
     children.push(child);
     return child;
   };
-  const kill = async (child: ChildProcess | undefined) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const kill = killAndWait;
 
   // Setup: the namespace, the search attributes and the retention, by our own code, run once.
   const setup = run('dist/src/temporal/setupMain.js', 'setup', { TEMPORAL_NAMESPACE: 'default' });

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { EXIT, StartupError } from '../failures';
+import { EXIT, StartupError } from '../src/failures';
 
 export interface DevServerOptions {
   port: number;
@@ -27,7 +27,7 @@ export interface DevServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const PROJECT_ROOT = resolve(__dirname, '..', '..');
+const PROJECT_ROOT = resolve(__dirname, '..');
 
 export function ensureTemporalCli(): string {
   try {

@@ -11,11 +11,11 @@ import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../dev/ports';
-import { EXIT, StartupError } from '../failures';
+import { freePort } from '../src/freePort';
+import { EXIT, StartupError } from '../src/failures';
 import { startPostgres } from './postgres';
 
-const PROJECT_ROOT = resolve(__dirname, '..', '..');
+const PROJECT_ROOT = resolve(__dirname, '..');
 const DEPLOY_DIR = resolve(PROJECT_ROOT, 'deploy', 'temporal');
 
 export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { freePort } from '../dev/ports';
+import { freePort } from '../src/freePort';
 
 export interface Postgres {
   port: number;
