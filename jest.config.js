@@ -1,6 +1,6 @@
 /**
- * Three tiers, one command (`npm test` runs them all; `npm run test:unit|test:integration|test:e2e`
- * runs one):
+ * Four tiers, one folder each under test/, one command (`npm test` runs them all;
+ * `npm run test:unit|test:integration|test:e2e|test:cluster` runs one):
  *   unit         pure logic, no Temporal and no sockets: seconds, for the edit-test loop;
  *   integration  the receiver, worker and journeys against a real Temporal dev server;
  *   e2e          the browser, the deployment files, the production entry points, fault injection;
@@ -19,48 +19,24 @@ const withTemporal = {
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
 };
 
-const unit = [
-  'actions',
-  'backtestReport',
-  'codec',
-  'audit',
-  'auth',
-  'config',
-  'events',
-  'hostile.pure',
-  'journeyState',
-  'logger',
-  'metrics',
-  'operatorUpdate',
-  'openapi',
-  'policy',
-  'telemetry',
-  'uidRateLimit',
-  'verifier',
-];
-const e2e = ['alerts', 'deploy', 'liveAlert', 'production', 'schemathesis', 'webui'];
-const files = (names) => names.map((name) => `<rootDir>/test/${name}.test.ts`);
+/** A tier is a folder: a new test joins the tier of the folder it is written in. */
+const tier = (name) => [`<rootDir>/test/${name}/**/*.test.ts`];
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: files(unit) },
-    {
-      ...withTemporal,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...[...unit, ...e2e].map((name) => `/test/${name}\\.test\\.ts$`)],
-    },
+    { ...base, displayName: 'unit', testMatch: tier('unit') },
+    { ...withTemporal, displayName: 'integration', testMatch: tier('integration') },
     {
       ...withTemporal,
       displayName: 'e2e',
-      testMatch: [...files(e2e), '<rootDir>/test/faults/*.test.ts'],
+      testMatch: tier('e2e'),
       setupFilesAfterEnv: ['<rootDir>/test/support/longTimeout.ts'],
     },
     {
       ...withTemporal,
       displayName: 'cluster',
-      testMatch: ['<rootDir>/test/cluster/*.test.ts'],
+      testMatch: tier('cluster'),
       setupFilesAfterEnv: ['<rootDir>/test/support/longTimeout.ts'],
     },
   ],

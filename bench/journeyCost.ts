@@ -1,6 +1,6 @@
 /**
  * Events, workflow tasks, bytes and billable actions per journey, per scenario:
- *   - recorded: the same journeys recorded by test/journey.test.ts before the
+ *   - recorded: the same journeys recorded by test/integration/journey.test.ts before the
  *     `one-publish-per-task` patch (test/fixtures/histories/) and after it (…/one-publish-per-task/);
  *   - live: the simulator's scenarios sent through the receiver of a running stack, each history
  *     read once the journey has come to rest (closed, or waiting with nothing in flight).
@@ -18,7 +18,7 @@ const PATCHED = 'one-publish-per-task';
 /** Issue #20: the decision in history before its hand-off (a normal activity from its first try). */
 const DURABLE = 'decision-durable-before-handoff';
 
-/** The issue's scenarios, as test/journey.test.ts recorded them. */
+/** The issue's scenarios, as test/integration/journey.test.ts recorded them. */
 const RECORDED: Record<string, string> = {
   happy: 'happy-path',
   reorder: 'score-before-complete',

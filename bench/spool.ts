@@ -1,6 +1,6 @@
 /**
  * The bench's spool section: the receiver's ack path with the intake spool on (a throwaway
- * PostgreSQL, as test/faults/spool.test.ts starts one), Temporal up (the direct path: the delivery
+ * PostgreSQL, as test/e2e/faults/spool.test.ts starts one), Temporal up (the direct path: the delivery
  * goes straight to Temporal) and Temporal down (the dev server SIGKILLed: every delivery is spooled
  * after its signalWithStart fails), then the drain once Temporal is back, at the default
  * SPOOL_DRAIN_PER_SECOND and at a high one. `npm run bench` calls it; alone:

@@ -1,6 +1,7 @@
 /** Begini-shaped deliveries from the simulator's fixtures, signed and sent over real HTTP. */
 import { randomUUID } from 'node:crypto';
 import { sign } from '../../src/begini/verifier';
+import type { JourneySettings, ScoreFacts } from '../../workflows/definitions';
 
 export { delivery, DEFAULT_INTEGRATION as TEST_INTEGRATION } from '../../src/simulator/fixtures';
 
@@ -8,6 +9,31 @@ export const TEST_KEY = 'test-begini-api-key-0f3c9a7e5d1b';
 
 /** Fixed, test-only payload keys: recorded (encrypted) histories must stay decodable for replay. */
 export const TEST_CODEC_KEYS = `test-2026-11:${Buffer.alloc(32, 7).toString('base64')}`;
+
+/** A psychometric score as the receiver parses one, with `overrides`. */
+export function scoreFacts(overrides: Partial<ScoreFacts> = {}): ScoreFacts {
+  return {
+    kind: 'psychometric',
+    score: 42,
+    riskBand: 'B',
+    scoreConfidence: 'HIGH',
+    scoredAt: 1,
+    platform: 'WEB',
+    traits: [],
+    permissionsGranted: [],
+    permissionsDenied: [],
+    ...overrides,
+  };
+}
+
+/** Journey settings for the pure reducer's tests: one required score, short timers. */
+export const TEST_JOURNEY_SETTINGS: JourneySettings = {
+  requiredScores: ['psychometric'],
+  scoreGraceMs: 60_000,
+  expiryMs: 3_600_000,
+  settleMs: 1_000,
+  handoffRetryInitialMs: 1,
+};
 
 export function newUid(prefix = 'APP'): string {
   return `${prefix}-${randomUUID()}`;

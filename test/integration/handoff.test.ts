@@ -1,0 +1,477 @@
+/** The LOS hand-off against real HTTP servers on loopback (integration tier: sockets, but no Temporal). */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { Webhook } from 'standardwebhooks';
+import {
+  handOff,
+  LOS_CALLBACK_SCHEMA_VERSION,
+  type HandoffRequest,
+  type HandoffTarget,
+} from '../../activities/handoff';
+import { verifySignature } from '../../src/begini/verifier';
+import { createLogger, keyUidRefs } from '../../src/logger';
+import { HANDOFF_REJECTED, type BeginiDelivery, type Decision, type ScoreFacts } from '../../workflows/definitions';
+import {
+  applyDelivery,
+  decisionTrigger,
+  startJourney,
+  type JourneyState,
+  type LateNotice,
+} from '../../workflows/journeyState';
+
+keyUidRefs([{ key: Buffer.alloc(32, 1) }]);
+
+const SECRET = 'the-los-shared-secret';
+const logger = createLogger('test', 'silent');
+
+const request: HandoffRequest = {
+  kind: 'decision',
+  uid: 'applicant-1',
+  idempotencySource: 'journey-1/decision-1',
+  payload: { decision: { outcome: 'approve', reasons: [] } },
+};
+
+interface Received {
+  method: string | undefined;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+interface TestServer {
+  url: string;
+  received: Received[];
+}
+
+let servers: Server[] = [];
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<TestServer> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      received.push({ method: req.method, headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/los/decisions`, received };
+}
+
+afterEach(async () => {
+  const closing = servers.map(
+    (server) =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  servers = [];
+  await Promise.all(closing);
+});
+
+function target(url: string, timeoutMs = 10_000, secret = SECRET): HandoffTarget {
+  return { url, secret, timeoutMs };
+}
+
+const accept = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(200).end('{"ok":true}');
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected handOff to reject');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('handOff', () => {
+  test('200: delivered, signed over the exact body, with the Idempotency-Key', async () => {
+    const los = await serve((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    );
+    const result = await handOff(target(los.url), request, logger);
+
+    expect(result).toEqual({ delivered: true, status: 200, idempotencyKey: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(los.received).toHaveLength(1);
+    const [got] = los.received;
+    expect(got!.method).toBe('POST');
+    expect(got!.headers['idempotency-key']).toBe(result.idempotencyKey);
+    expect(verifySignature(got!.body, got!.headers['x-signature'], [{ id: 'los', secret: SECRET }])).toEqual({
+      ok: true,
+      keyId: 'los',
+    });
+    expect(JSON.parse(got!.body.toString('utf8'))).toMatchObject({
+      kind: 'decision',
+      uid: request.uid,
+      idempotencyKey: result.idempotencyKey,
+    });
+  });
+
+  test('422: a non-retryable HandoffRejected', async () => {
+    const los = await serve((_req, res) => res.writeHead(422).end('{"error":"bad decision"}'));
+    const failure = await failureOf(handOff(target(los.url), request, logger));
+    expect(failure.type).toBe(HANDOFF_REJECTED);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details).toEqual([{ status: 422 }]);
+  });
+
+  test('503: retryable', async () => {
+    const los = await serve((_req, res) => res.writeHead(503).end('down for maintenance'));
+    const failure = await failureOf(handOff(target(los.url), request, logger));
+    expect(failure.type).toBe('HandoffFailed');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.details).toEqual([{ status: 503 }]);
+  });
+
+  test.each([302, 303, 307, 308])(
+    '%i: not followed; the Location server hears nothing; a retryable HandoffRedirected',
+    async (status) => {
+      const elsewhere = await serve((_req, res) => res.writeHead(200).end('{"ok":true}'));
+      const los = await serve((_req, res) => res.writeHead(status, { location: `${elsewhere.url}?leak=1` }).end());
+      const lines: string[] = [];
+      const captured = createLogger(
+        'test',
+        'warn',
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(chunk.toString('utf8'));
+            done();
+          },
+        }),
+      );
+
+      const failure = await failureOf(handOff(target(los.url), request, captured));
+
+      expect(los.received).toHaveLength(1);
+      expect(elsewhere.received).toHaveLength(0);
+      expect(failure.type).toBe('HandoffRedirected');
+      expect(failure.nonRetryable).toBe(false);
+      expect(failure.details).toEqual([{ status }]);
+      expect(failure.message).toContain(`HTTP ${status}`);
+      const warned = lines.map((line) => JSON.parse(line) as { level: number; status?: number });
+      expect(warned).toEqual([expect.objectContaining({ level: 40, status })]);
+      expect(lines.join('')).not.toContain(elsewhere.url.split('/los/')[0]!);
+    },
+  );
+
+  test('2xx with an endless body: delivered promptly, the connection is dropped', async () => {
+    let socketClosed!: Promise<void>;
+    const los = await serve((req, res) => {
+      socketClosed = new Promise((resolve) => req.socket.once('close', () => resolve()));
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      // Respects backpressure, so the server side cannot balloon if the client stops reading.
+      const timer = setInterval(() => {
+        if (!res.writableNeedDrain && !res.destroyed) res.write(chunk);
+      }, 2);
+      req.socket.once('close', () => clearInterval(timer));
+    });
+
+    const started = Date.now();
+    const result = await handOff(target(los.url, 20_000), request, logger);
+    const elapsed = Date.now() - started;
+
+    expect(result).toMatchObject({ delivered: true, status: 200 });
+    expect(elapsed).toBeLessThan(5_000);
+    await expect(
+      Promise.race([
+        socketClosed,
+        new Promise((_resolve, reject) => setTimeout(() => reject(new Error('socket still open')), 5_000).unref()),
+      ]),
+    ).resolves.toBeUndefined();
+  }, 30_000);
+});
+
+/** The LOS side exactly as docs/los-callback.md has it: the official library, the documented secret rule. */
+function losWebhook(secret: string): Webhook {
+  return secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(Buffer.from(secret), { format: 'raw' });
+}
+
+/** What an LOS passes on: the request's headers as they arrived. */
+const headersOf = (got: Received) => got.headers as Record<string, string>;
+
+function withClock<T>(epochMs: number, work: () => T): T {
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(epochMs);
+  try {
+    return work();
+  } finally {
+    clock.mockRestore();
+  }
+}
+
+describe('Standard Webhooks', () => {
+  test.each([
+    ['a plain secret, keyed as its UTF-8 bytes', SECRET],
+    ['a non-ASCII plain secret, keyed as its UTF-8 bytes', 'clé-partagée-du-LOS-ü'],
+    ['a whsec_ secret, keyed as its base64 payload', `whsec_${randomBytes(32).toString('base64')}`],
+  ])('%s: the official standardwebhooks Webhook.verify accepts the callback', async (_name, secret) => {
+    const los = await serve(accept);
+    const before = Math.floor(Date.now() / 1000);
+    const result = await handOff(target(los.url, 10_000, secret), request, logger);
+    const after = Math.floor(Date.now() / 1000);
+
+    const [got] = los.received;
+    expect(losWebhook(secret).verify(got!.body, headersOf(got!))).toEqual(JSON.parse(got!.body.toString('utf8')));
+    expect(got!.headers['webhook-id']).toBe(result.idempotencyKey);
+    expect(Number(got!.headers['webhook-timestamp'])).toBeGreaterThanOrEqual(before);
+    expect(Number(got!.headers['webhook-timestamp'])).toBeLessThanOrEqual(after);
+    expect(got!.headers['webhook-timestamp']).toMatch(/^\d+$/);
+    expect(got!.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(got!.headers['content-type']).toBe('application/json');
+    // The legacy header is unchanged, for the LOSes that verify it today.
+    expect(verifySignature(got!.body, got!.headers['x-signature'], [{ id: 'los', secret }])).toEqual({
+      ok: true,
+      keyId: 'los',
+    });
+  });
+
+  test('a whsec_ secret that is not base64 is keyed as its UTF-8 bytes, like a plain one', async () => {
+    const secret = 'whsec_not-base64-at-all!';
+    const los = await serve(accept);
+    await handOff(target(los.url, 10_000, secret), request, logger);
+
+    const [got] = los.received;
+    expect(() => new Webhook(secret)).toThrow();
+    expect(new Webhook(Buffer.from(secret), { format: 'raw' }).verify(got!.body, headersOf(got!))).toMatchObject({
+      kind: 'decision',
+    });
+  });
+
+  test('a replay after the tolerance, a renewed timestamp, another id or an altered body is rejected', async () => {
+    const los = await serve(accept);
+    await handOff(target(los.url), request, logger);
+    const [got] = los.received;
+    const headers = headersOf(got!);
+    const wh = losWebhook(SECRET);
+    expect(() => wh.verify(got!.body, headers)).not.toThrow();
+
+    // The same bytes, recorded and sent again ten minutes later.
+    const tenMinutesOn = Date.now() + 10 * 60 * 1000;
+    expect(() => withClock(tenMinutesOn, () => wh.verify(got!.body, headers))).toThrow('Message timestamp too old');
+    // ... with the timestamp brought up to date: it is signed, so the signature no longer matches.
+    const renewed = { ...headers, 'webhook-timestamp': String(Math.floor(tenMinutesOn / 1000)) };
+    expect(() => withClock(tenMinutesOn, () => wh.verify(got!.body, renewed))).toThrow('No matching signature found');
+    // ... under another callback's id, to slip past the LOS's dedupe: the id is signed too.
+    expect(() => wh.verify(got!.body, { ...headers, 'webhook-id': 'f'.repeat(40) })).toThrow(
+      'No matching signature found',
+    );
+    const altered = Buffer.from(got!.body.toString('utf8').replace('"approve"', '"decline"'));
+    expect(altered.equals(got!.body)).toBe(false);
+    expect(() => wh.verify(altered, headers)).toThrow('No matching signature found');
+  });
+
+  test('webhook-id is the Idempotency-Key on every attempt; the timestamp and signature are per attempt', async () => {
+    let answered = 0;
+    const los = await serve((_req, res) => res.writeHead(answered++ === 0 ? 503 : 200).end());
+    const firstAttemptAt = Date.now() - 90_000;
+
+    // The clock is read before handOff's first await, so the first attempt is stamped 90 s ago.
+    const failure = await failureOf(withClock(firstAttemptAt, () => handOff(target(los.url), request, logger)));
+    expect(failure.type).toBe('HandoffFailed');
+    const result = await handOff(target(los.url), request, logger);
+
+    const [first, second] = los.received;
+    expect(los.received).toHaveLength(2);
+    for (const got of [first!, second!]) {
+      expect(got.headers['webhook-id']).toBe(result.idempotencyKey);
+      expect(got.headers['idempotency-key']).toBe(result.idempotencyKey);
+      expect(() => losWebhook(SECRET).verify(got.body, headersOf(got))).not.toThrow();
+    }
+    expect(first!.headers['webhook-timestamp']).toBe(String(Math.floor(firstAttemptAt / 1000)));
+    expect(Number(second!.headers['webhook-timestamp'])).toBeGreaterThan(Number(first!.headers['webhook-timestamp']));
+    expect(second!.headers['webhook-signature']).not.toBe(first!.headers['webhook-signature']);
+    expect(second!.body.equals(first!.body)).toBe(true);
+  });
+});
+
+describe('callback JSON Schemas (docs/los-callback/)', () => {
+  const schemaDir = join(__dirname, '..', '..', 'docs', 'los-callback');
+  const schemaOf = (name: string) =>
+    JSON.parse(readFileSync(join(schemaDir, `${name}.schema.json`), 'utf8')) as Record<string, any>;
+  // Ajv's strict lint, so a typo'd keyword fails here rather than being ignored by every LOS; all but
+  // strictRequired, which would forbid `then: { required: ['reviewer'] }`.
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+  addFormats(ajv);
+  const schemas = { decision: schemaOf('decision'), late_event: schemaOf('late-event') };
+  const validate = { decision: ajv.compile(schemas.decision), late_event: ajv.compile(schemas.late_event) };
+
+  const T0 = new Date('2026-11-28T10:00:00Z');
+  let delivered = 0;
+  function scoreDelivery(kind: string, facts: Partial<ScoreFacts> | null): BeginiDelivery {
+    const raw = JSON.stringify({ n: ++delivered, kind });
+    const score: ScoreFacts | null = facts && {
+      kind,
+      score: 612,
+      riskBand: 'B',
+      scoreConfidence: null,
+      scoredAt: Math.floor(T0.getTime() / 1000),
+      platform: 'android',
+      traits: [
+        { key: 'conscientiousness', riskBand: 'A' },
+        { key: 'impulsivity', riskBand: null },
+      ],
+      permissionsGranted: ['READ_CONTACTS'],
+      permissionsDenied: ['READ_SMS'],
+      ...facts,
+    };
+    return {
+      type: `${kind}_score.complete`,
+      recognised: true,
+      malformed: score === null,
+      issues: score === null ? ['details.calculated.score: Required'] : [],
+      details: {},
+      reasons: null,
+      score,
+      integrationId: 'integration-1',
+      environment: 'production',
+      keyId: 'begini-production',
+      receivedAt: T0.toISOString(),
+      fingerprint: createHash('sha256').update(raw).digest('hex'),
+      semanticKey: `${kind}|${delivered}`,
+      eventTime: null,
+    };
+  }
+
+  /** A journey brought to its decision (and then late scores) by the real reducer. */
+  function decidedJourney(decision: Decision): JourneyState {
+    const journey = startJourney(
+      {
+        uid: 'applicant-7',
+        integrationId: 'integration-1',
+        environment: 'production',
+        settings: {
+          requiredScores: ['psychometric'],
+          scoreGraceMs: 60_000,
+          expiryMs: 3_600_000,
+          settleMs: 60_000,
+          handoffRetryInitialMs: 1,
+        },
+      },
+      T0,
+    );
+    applyDelivery(journey, scoreDelivery('psychometric', { platform: null, scoreConfidence: 'HIGH' }), T0);
+    journey.trigger = decisionTrigger(journey, T0);
+    journey.decision = decision;
+    journey.phase = 'settled';
+    applyDelivery(
+      journey,
+      scoreDelivery('psychometric', { score: 701, scoredAt: journey.scores.psychometric!.scoredAt + 60 }),
+      T0,
+    );
+    applyDelivery(journey, scoreDelivery('android', null), T0);
+    return journey;
+  }
+
+  // The requests of workflows/journey.ts (deliverDecision and settle), built from the same fields.
+  const decisionRequest = (journey: JourneyState): HandoffRequest => ({
+    kind: 'decision',
+    uid: journey.uid,
+    idempotencySource: `${journey.idempotencyScope ?? journey.uid}:decision:${journey.decisionsDelivered + 1}`,
+    payload: {
+      decision: journey.decision!,
+      scores: journey.scores,
+      trigger: journey.trigger,
+      integrationId: journey.integrationId,
+      environment: journey.environment,
+    },
+  });
+  const noticeRequest = (journey: JourneyState, notice: LateNotice): HandoffRequest => ({
+    kind: 'late_event',
+    uid: journey.uid,
+    idempotencySource: `${journey.idempotencyScope ?? journey.uid}:notice:${notice.id}`,
+    payload: { notice, decision: journey.decision, decisionUnchanged: true },
+  });
+
+  const byPolicy: Decision = {
+    outcome: 'APPROVE',
+    reasons: ['score_ok'],
+    policyVersion: 'default-1',
+    decidedAt: T0.toISOString(),
+    decidedBy: 'policy',
+  };
+  const byReview: Decision = {
+    outcome: 'DECLINE',
+    reasons: ['borderline_score', 'reviewed_decline'],
+    policyVersion: 'default-1',
+    decidedAt: T0.toISOString(),
+    decidedBy: 'review',
+    reviewer: 'ana@lender.example',
+  };
+
+  async function sent(handoffRequest: HandoffRequest): Promise<Record<string, any>> {
+    const los = await serve(accept);
+    await handOff(target(los.url), handoffRequest, logger);
+    return JSON.parse(los.received[0]!.body.toString('utf8')) as Record<string, any>;
+  }
+
+  function expectValid(kind: 'decision' | 'late_event', body: unknown) {
+    const ok = validate[kind](body);
+    expect(validate[kind].errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  }
+
+  test.each([
+    ['by the policy', byPolicy],
+    ['by a reviewer', byReview],
+  ])('a decision callback (decided %s), as sent, is valid against decision.schema.json', async (_name, decision) => {
+    const journey = decidedJourney(decision);
+    expect(journey.trigger).toBe('scores_complete');
+    const body = await sent(decisionRequest(journey));
+    expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'decision' });
+    expectValid('decision', body);
+  });
+
+  test('late-event callbacks, with a score and with none, as sent, are valid against late-event.schema.json', async () => {
+    const journey = decidedJourney(byPolicy);
+    expect(journey.pendingNotices.map((notice) => notice.score?.score ?? null)).toEqual([701, null]);
+    for (const notice of journey.pendingNotices) {
+      const body = await sent(noticeRequest(journey, notice));
+      expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'late_event' });
+      expectValid('late_event', body);
+    }
+  });
+
+  test('the schemas are versioned with the body, open to additions, and refuse what breaks the contract', async () => {
+    const journey = decidedJourney(byPolicy);
+    const decision = await sent(decisionRequest(journey));
+    const notice = await sent(noticeRequest(journey, journey.pendingNotices[0]!));
+
+    for (const schema of Object.values(schemas)) {
+      expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+      expect(schema.properties.schemaVersion).toEqual({ const: LOS_CALLBACK_SCHEMA_VERSION });
+    }
+    // Kept apart so each file stands alone for an LOS; kept equal here.
+    expect(schemas.late_event.$defs.decision).toEqual(schemas.decision.$defs.decision);
+    expect(schemas.late_event.$defs.idempotencyKey).toEqual(schemas.decision.$defs.idempotencyKey);
+
+    expect(validate.decision({ ...decision, addedLater: { any: 'thing' } })).toBe(true);
+    expect(validate.late_event({ ...notice, addedLater: 1 })).toBe(true);
+
+    const { scores: _scores, ...withoutScores } = decision;
+    const broken: Array<['decision' | 'late_event', unknown]> = [
+      ['decision', withoutScores],
+      ['decision', { ...decision, schemaVersion: '2020-01' }],
+      ['decision', { ...decision, decision: { ...decision.decision, outcome: 'MAYBE' } }],
+      ['decision', { ...decision, decision: { ...byReview, reviewer: undefined } }],
+      ['decision', { ...decision, decision: { ...decision.decision, decidedAt: 'yesterday' } }],
+      ['decision', notice],
+      ['late_event', decision],
+      ['late_event', { ...notice, notice: { ...notice.notice, score: { score: 1 } } }],
+      ['late_event', { ...notice, decision: null }],
+    ];
+    for (const [kind, body] of broken) expect(validate[kind](JSON.parse(JSON.stringify(body)))).toBe(false);
+  });
+});

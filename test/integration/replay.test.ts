@@ -1,0 +1,119 @@
+/**
+ * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/integration/journey.test.ts`) replayed
+ * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
+ * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
+ * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand;
+ * `decision-durable-before-handoff/` journeys recorded after that patch (issue #20), likewise.
+ * `review-closes-at-deadline/` holds reviews recorded by test/integration/reviewDeadline.test.ts around that
+ * patch (issue #20), and one late review accepted before it, recorded with the deadline check removed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
+import { TEST_CODEC_KEYS } from '../support/begini';
+import { WORKFLOW_BUNDLE } from '../support/paths';
+import { HISTORY_FIXTURES } from '../support/stack';
+
+// Encrypted histories, and ones recorded before payload encryption was on: both must replay.
+const PATCHED = 'one-publish-per-task';
+const DURABLE = 'decision-durable-before-handoff';
+const REVIEW_PATCH = 'review-closes-at-deadline';
+const files = ['.', PATCHED, DURABLE, REVIEW_PATCH, 'before-encryption']
+  .flatMap((dir) =>
+    readdirSync(resolve(HISTORY_FIXTURES, dir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => `${dir}/${f}`),
+  )
+  .sort();
+const encrypted = files.filter((f) => !f.startsWith('before-encryption/'));
+const patchedRecordings = files.filter((f) => f.startsWith(`${PATCHED}/`));
+const durableRecordings = files.filter((f) => f.startsWith(`${DURABLE}/`));
+const patchMarker = (id: string) => Buffer.from(JSON.stringify({ id, deprecated: false })).toString('base64');
+const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'));
+
+const keys = parseCodecKeys(TEST_CODEC_KEYS);
+// What a worker runs with: plaintext refused.
+const workerCodec = () => new AesGcmCodec(keys);
+// The documented migration allowance, as a deployment still reading pre-encryption histories sets it.
+const migratingCodec = () =>
+  new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
+
+/** One replay worker per call: `runReplayHistories` takes a single data converter. */
+async function replay(
+  list: readonly string[],
+  codec: AesGcmCodec,
+): Promise<{ replayed: string[]; failures: Map<string, string> }> {
+  async function* histories() {
+    for (const file of list) {
+      yield {
+        workflowId: file,
+        history: historyFromJSON(JSON.parse(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8'))),
+      };
+    }
+  }
+  const replayed: string[] = [];
+  const failures = new Map<string, string>();
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter: { payloadCodecs: [codec] } },
+    histories(),
+  )) {
+    replayed.push(result.workflowId);
+    if (result.error) failures.set(result.workflowId, result.error.message);
+  }
+  return { replayed, failures };
+}
+
+test('there are enough recorded histories to mean something', () => {
+  expect(encrypted.length).toBeGreaterThanOrEqual(5);
+  expect(beforeEncryption.length).toBeGreaterThanOrEqual(5);
+});
+
+test('journeys recorded before and after the one-publish-per-task patch both replay, and the new ones use it', () => {
+  expect(patchedRecordings.length).toBeGreaterThanOrEqual(10);
+  for (const file of patchedRecordings) {
+    const json = readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
+    const before = readFileSync(resolve(HISTORY_FIXTURES, file.replace(`${PATCHED}/`, '')), 'utf8');
+    const patchData = patchMarker(PATCHED);
+    // Every journey that gets past its first workflow task carries the patch marker; none of the old ones does.
+    if (!file.endsWith('/after-close.json')) expect(json).toContain(patchData);
+    expect(before).not.toContain(patchData);
+  }
+});
+
+test('journeys recorded after the decision-durable-before-handoff patch use it, and none recorded before it does', () => {
+  expect(durableRecordings.length).toBeGreaterThanOrEqual(1);
+  for (const file of durableRecordings)
+    expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).toContain(patchMarker(DURABLE));
+  for (const file of patchedRecordings)
+    expect(readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8')).not.toContain(patchMarker(DURABLE));
+});
+
+test('a late review accepted before the review-closes-at-deadline patch replays as it was; reviews after it carry its marker', () => {
+  const marker = patchMarker(REVIEW_PATCH);
+  const history = (name: string) => readFileSync(resolve(HISTORY_FIXTURES, REVIEW_PATCH, `${name}.json`), 'utf8');
+  expect(history('review-late-accepted-before-patch')).not.toContain(marker);
+  // The handler asks patched() only for a review the validator let through.
+  expect(history('review-in-time')).toContain(marker);
+  expect(encrypted).toEqual(expect.arrayContaining([`${REVIEW_PATCH}/review-late-accepted-before-patch.json`]));
+});
+
+test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {
+  const { replayed, failures } = await replay(encrypted, workerCodec());
+  expect([...failures].map(([file, message]) => `${file}: ${message}`)).toEqual([]);
+  expect(replayed).toEqual(encrypted);
+});
+
+test('every history recorded before encryption replays through the time-boxed plaintext allowance', async () => {
+  const { replayed, failures } = await replay(beforeEncryption, migratingCodec());
+  expect([...failures].map(([file, message]) => `${file}: ${message}`)).toEqual([]);
+  expect(replayed).toEqual(beforeEncryption);
+});
+
+test('without the allowance, no history recorded before encryption replays: the worker’s decode refuses plaintext', async () => {
+  const { replayed, failures } = await replay(beforeEncryption, workerCodec());
+  expect(replayed).toEqual(beforeEncryption);
+  expect([...failures.keys()]).toEqual(beforeEncryption);
+  for (const message of failures.values()) expect(message).toContain('plaintext payloads are refused');
+});

@@ -1,0 +1,84 @@
+/**
+ * The backtest's comparison and rendering, pure: counts, the changed list, and a page that shows
+ * policy-supplied text as text.
+ */
+import { policySchema, type PolicyInput } from '../../activities/policy';
+import { backtest, type RecordedDecision } from '../../src/backtest/compare';
+import { renderHtml, renderText, totals } from '../../src/backtest/report';
+import type { ScoreFacts } from '../../workflows/definitions';
+
+const score = (riskBand: string): ScoreFacts => ({
+  kind: 'psychometric',
+  score: 50,
+  riskBand,
+  scoreConfidence: 'HIGH',
+  scoredAt: 0,
+  platform: 'WEB',
+  traits: [],
+  permissionsGranted: [],
+  permissionsDenied: [],
+});
+const input = (band: string): PolicyInput => ({
+  trigger: 'scores_complete',
+  application: 'complete',
+  scores: { psychometric: score(band) },
+  requiredScores: ['psychometric'],
+  malformed: false,
+});
+const recorded = (band: string, outcome: 'APPROVE' | 'REFER' | 'DECLINE', i: number): RecordedDecision => ({
+  uidRef: `ref${i}`,
+  runId: `run-${i}`,
+  decidedAt: `2026-11-0${i}T00:00:00.000Z`,
+  input: input(band),
+  current: { outcome, reasons: [`was_${outcome.toLowerCase()}`], policyVersion: 'old', review: null },
+});
+
+const candidate = policySchema.parse({
+  version: '<b>v2</b>',
+  defaultOutcome: 'DECLINE',
+  review: { deadline: '1h', fallback: 'DECLINE' },
+  rules: [
+    { reason: '<img src=x onerror=alert(1)>', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
+    { reason: 'band_b', outcome: 'REFER', when: { riskBandIn: ['B'] } },
+  ],
+});
+
+const report = backtest(
+  [recorded('A', 'APPROVE', 1), recorded('B', 'APPROVE', 2), recorded('C', 'REFER', 3), recorded('A', 'DECLINE', 4)],
+  candidate,
+  { filter: "WorkflowType = 'beginiJourney'", now: new Date('2026-11-28T00:00:00Z') },
+);
+
+test('the matrix, the reasons and the changed journeys', () => {
+  expect(report.matrix).toEqual({
+    APPROVE: { APPROVE: 1, REFER: 1, DECLINE: 0 },
+    REFER: { APPROVE: 0, REFER: 0, DECLINE: 1 },
+    DECLINE: { APPROVE: 1, REFER: 0, DECLINE: 0 },
+  });
+  expect(report.reasons.current).toEqual({ was_approve: 2, was_refer: 1, was_decline: 1 });
+  expect(report.reasons.candidate).toEqual({ '<img src=x onerror=alert(1)>': 2, band_b: 1, no_rule_matched: 1 });
+  expect(report.changed.map((c) => [c.uidRef, c.current.outcome, c.candidate.outcome])).toEqual([
+    ['ref2', 'APPROVE', 'REFER'],
+    ['ref3', 'REFER', 'DECLINE'],
+    ['ref4', 'DECLINE', 'APPROVE'],
+  ]);
+  expect(totals(report, 'current')).toEqual({ APPROVE: 2, REFER: 1, DECLINE: 1 });
+  expect(totals(report, 'candidate')).toEqual({ APPROVE: 2, REFER: 1, DECLINE: 1 });
+  expect(renderText(report)).toContain('3 journeys would change (75.0%)');
+});
+
+test('the HTML page shows policy text as text, and carries no script', () => {
+  const html = renderHtml(report);
+  expect(html).not.toContain('<img');
+  expect(html).not.toContain('<b>v2');
+  expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  expect(html).not.toMatch(/<script|javascript:|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  expect(html.match(/<svg/g)).toHaveLength(1);
+});
+
+test('no journeys: an empty report, not a failure', () => {
+  const empty = backtest([], candidate, { filter: 'x' });
+  expect(empty.journeys).toBe(0);
+  expect(renderText(empty)).toContain('0 journeys would change (0%)');
+  expect(renderHtml(empty)).toContain('<svg');
+});
