@@ -361,7 +361,10 @@ describe('npm run replay-refused, the command', () => {
 // Last: the receiver's cached schema no longer matches the database, so every later insert fails.
 test('vaulting failing leaves the 403 exactly as it is, and is counted', async () => {
   const body = JSON.stringify(delivery('application.complete', newUid()));
+  const start = await vaultOutcomes();
   const before = await stack.send(body, { key: NEW_KEY });
+  // The first one's insert runs after its 403: let it land before the table goes.
+  await vaultSettled(start, 1);
   await db.query(`DROP TABLE ${VAULT_TABLE}`);
   const after = await stack.send(body, { key: NEW_KEY });
   expect(after.status).toBe(403);
