@@ -116,8 +116,15 @@ test('Prometheus scrapes the receiver and the worker, and the hand-off alert is 
     (d) => d.result.length === 2 && d.result.every((r) => r.value[1] === '1'),
   );
   expect(up.result.map((r) => r.metric.job).sort()).toEqual(['begini-receiver', 'begini-worker']);
-  // The rules have been evaluated at least a few times by now.
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Two rule evaluations after both targets were up, so rates have samples: no guessed sleep.
+  const evaluatedAfter = (since: number) =>
+    waitFor(
+      'the rules evaluated',
+      () => api<{ groups: Array<{ lastEvaluation: string }> }>('/api/v1/rules'),
+      (d) => d.groups.length > 0 && d.groups.every((g) => Date.parse(g.lastEvaluation) > since),
+    );
+  const first = await evaluatedAfter(Date.now());
+  await evaluatedAfter(Math.max(...first.groups.map((g) => Date.parse(g.lastEvaluation))));
   expect(await handoffAlerts()).toEqual([]);
 });
 

@@ -23,8 +23,17 @@ test('scrapes within the refresh period share one round of visibility counts', a
 test('after the refresh period the counts are asked again', async () => {
   let calls = 0;
   const metrics = createReceiverMetrics({ count: async () => ++calls, namespaces: ['default'], refreshMs: 50 });
-  await metrics.registry.metrics();
-  await new Promise((r) => setTimeout(r, 80));
-  await metrics.registry.metrics();
-  expect(calls).toBe(6);
+  const now = jest.spyOn(Date, 'now');
+  try {
+    now.mockReturnValue(1_000_000);
+    await metrics.registry.metrics();
+    now.mockReturnValue(1_000_049);
+    await metrics.registry.metrics();
+    expect(calls).toBe(3);
+    now.mockReturnValue(1_000_050);
+    await metrics.registry.metrics();
+    expect(calls).toBe(6);
+  } finally {
+    now.mockRestore();
+  }
 });
