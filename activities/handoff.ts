@@ -12,20 +12,12 @@ import { sign } from '../src/begini/verifier';
 import { uidRef, type Logger } from '../src/logger';
 import { TRACER_NAME } from '../src/tracerName';
 import { HANDOFF_REJECTED } from '../workflows/definitions';
+import type { HandoffRequest } from '../workflows/handoffRequests';
 
 export interface HandoffTarget {
   url: string;
   secret: string;
   timeoutMs: number;
-}
-
-export interface HandoffRequest {
-  /** `decision` or `late_event`. */
-  kind: string;
-  uid: string;
-  /** Unique per journey and decision (or notice); hashed into the Idempotency-Key. */
-  idempotencySource: string;
-  payload: Record<string, unknown>;
 }
 
 export interface HandoffResult {
@@ -82,7 +74,7 @@ export async function handOff(
   const log = logger.child({ kind: request.kind, uidRef: uidRef(request.uid), idempotencyKey });
   if (!target) {
     // Dev default: the decision stays in the journey's state and result.
-    const decision = request.payload.decision as { outcome?: string; reasons?: string[] } | undefined;
+    const { decision } = request.payload;
     log.info(
       { outcome: decision?.outcome, reasons: decision?.reasons },
       'no LOS_CALLBACK_URL configured; hand-off recorded only',

@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../src/logger';
-import { handOff, type HandoffRequest, type HandoffTarget } from './handoff';
+import type { HandoffRequest } from '../workflows/handoffRequests';
+import { handOff, type HandoffTarget } from './handoff';
 import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from './policy';
 
-export type { HandoffRequest, HandoffResult, HandoffTarget } from './handoff';
+export type { HandoffResult, HandoffTarget } from './handoff';
+export type { HandoffRequest } from '../workflows/handoffRequests';
 export type { Policy, PolicyDecision, PolicyEvaluation, PolicyInput } from './policy';
 
 export interface ActivityDeps {

@@ -12,7 +12,8 @@ import {
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { HandoffRequest, HandoffResult, JourneyActivities } from '../activities';
+import type { HandoffResult, JourneyActivities } from '../activities';
+import { decisionRequest, lateEventRequest, type HandoffRequest } from './handoffRequests';
 import { operatorOf, recordAudit, SYSTEM } from './audit';
 import {
   beginiEventSignal,
@@ -276,20 +277,9 @@ async function unlessHistoryGrowsLong<T>(work: () => Promise<T>): Promise<T | ty
 
 async function deliverDecision(journey: JourneyState, publish: Publisher): Promise<void> {
   const decision = journey.decision!;
-  const { uid, handOff, retryPause } = handoffFor(journey);
+  const { handOff, retryPause } = handoffFor(journey);
   const summary = `hand ${decision.outcome} to LOS`;
-  const request = (): HandoffRequest => ({
-    kind: 'decision',
-    uid,
-    idempotencySource: `${journey.idempotencyScope ?? uid}:decision:${journey.decisionsDelivered + 1}`,
-    payload: {
-      decision,
-      scores: journey.scores,
-      trigger: journey.trigger,
-      integrationId: journey.integrationId,
-      environment: journey.environment,
-    },
-  });
+  const request = () => decisionRequest(journey, decision);
   journey.handoff.status = 'pending';
   publish();
   // No local first try for a decision: scheduling the activity ends the workflow task that holds
@@ -351,16 +341,11 @@ async function deliverDecision(journey: JourneyState, publish: Publisher): Promi
 }
 
 async function settle(journey: JourneyState, publish: Publisher): Promise<void> {
-  const { uid, handOff } = handoffFor(journey);
+  const { handOff } = handoffFor(journey);
   while (journey.pendingNotices.length > 0) {
     const notice = journey.pendingNotices[0]!;
     const summary = `notify LOS of late ${notice.eventType}`;
-    const request: HandoffRequest = {
-      kind: 'late_event',
-      uid,
-      idempotencySource: `${journey.idempotencyScope ?? uid}:notice:${notice.id}`,
-      payload: { notice, decision: journey.decision, decisionUnchanged: true },
-    };
+    const request = lateEventRequest(journey, notice);
     const send = () => unlessHistoryGrowsLong(() => handOff.executeWithOptions({ summary }, [request]));
     const sent = await (
       patched(ONE_PUBLISH_PER_TASK)
@@ -417,5 +402,5 @@ function handoffFor(journey: JourneyState) {
     // under the same Idempotency-Key, which the LOS dedupes. Older histories waited; they still do.
     ...(patched(DECISION_DURABLE_BEFORE_HANDOFF) && { cancellationType: ActivityCancellationType.TRY_CANCEL }),
   });
-  return { uid: journey.uid, handOff, retryPause: maximumInterval };
+  return { handOff, retryPause: maximumInterval };
 }

@@ -9,22 +9,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Webhook } from 'standardwebhooks';
-import {
-  handOff,
-  LOS_CALLBACK_SCHEMA_VERSION,
-  type HandoffRequest,
-  type HandoffTarget,
-} from '../../activities/handoff';
+import { handOff, LOS_CALLBACK_SCHEMA_VERSION, type HandoffTarget } from '../../activities/handoff';
 import { verifySignature } from '../../src/begini/verifier';
 import { createLogger, keyUidRefs } from '../../src/logger';
 import { HANDOFF_REJECTED, type BeginiDelivery, type Decision, type ScoreFacts } from '../../workflows/definitions';
-import {
-  applyDelivery,
-  decisionTrigger,
-  startJourney,
-  type JourneyState,
-  type LateNotice,
-} from '../../workflows/journeyState';
+import { decisionRequest, lateEventRequest, type HandoffRequest } from '../../workflows/handoffRequests';
+import { applyDelivery, decisionTrigger, startJourney, type JourneyState } from '../../workflows/journeyState';
 
 keyUidRefs([{ key: Buffer.alloc(32, 1) }]);
 
@@ -35,7 +25,19 @@ const request: HandoffRequest = {
   kind: 'decision',
   uid: 'applicant-1',
   idempotencySource: 'journey-1/decision-1',
-  payload: { decision: { outcome: 'approve', reasons: [] } },
+  payload: {
+    decision: {
+      outcome: 'APPROVE',
+      reasons: [],
+      policyVersion: 'v',
+      decidedAt: '2026-11-28T10:00:00.000Z',
+      decidedBy: 'policy',
+    },
+    scores: {},
+    trigger: 'scores_complete',
+    integrationId: 'integration-1',
+    environment: 'production',
+  },
 };
 
 interface Received {
@@ -268,7 +270,7 @@ describe('Standard Webhooks', () => {
     expect(() => wh.verify(got!.body, { ...headers, 'webhook-id': 'f'.repeat(40) })).toThrow(
       'No matching signature found',
     );
-    const altered = Buffer.from(got!.body.toString('utf8').replace('"approve"', '"decline"'));
+    const altered = Buffer.from(got!.body.toString('utf8').replace('"APPROVE"', '"DECLINE"'));
     expect(altered.equals(got!.body)).toBe(false);
     expect(() => wh.verify(altered, headers)).toThrow('No matching signature found');
   });
@@ -375,26 +377,6 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
     return journey;
   }
 
-  // The requests of workflows/journey.ts (deliverDecision and settle), built from the same fields.
-  const decisionRequest = (journey: JourneyState): HandoffRequest => ({
-    kind: 'decision',
-    uid: journey.uid,
-    idempotencySource: `${journey.idempotencyScope ?? journey.uid}:decision:${journey.decisionsDelivered + 1}`,
-    payload: {
-      decision: journey.decision!,
-      scores: journey.scores,
-      trigger: journey.trigger,
-      integrationId: journey.integrationId,
-      environment: journey.environment,
-    },
-  });
-  const noticeRequest = (journey: JourneyState, notice: LateNotice): HandoffRequest => ({
-    kind: 'late_event',
-    uid: journey.uid,
-    idempotencySource: `${journey.idempotencyScope ?? journey.uid}:notice:${notice.id}`,
-    payload: { notice, decision: journey.decision, decisionUnchanged: true },
-  });
-
   const byPolicy: Decision = {
     outcome: 'APPROVE',
     reasons: ['score_ok'],
@@ -429,7 +411,7 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
   ])('a decision callback (decided %s), as sent, is valid against decision.schema.json', async (_name, decision) => {
     const journey = decidedJourney(decision);
     expect(journey.trigger).toBe('scores_complete');
-    const body = await sent(decisionRequest(journey));
+    const body = await sent(decisionRequest(journey, journey.decision!));
     expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'decision' });
     expectValid('decision', body);
   });
@@ -438,7 +420,7 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
     const journey = decidedJourney(byPolicy);
     expect(journey.pendingNotices.map((notice) => notice.score?.score ?? null)).toEqual([701, null]);
     for (const notice of journey.pendingNotices) {
-      const body = await sent(noticeRequest(journey, notice));
+      const body = await sent(lateEventRequest(journey, notice));
       expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'late_event' });
       expectValid('late_event', body);
     }
@@ -446,8 +428,8 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
 
   test('the schemas are versioned with the body, open to additions, and refuse what breaks the contract', async () => {
     const journey = decidedJourney(byPolicy);
-    const decision = await sent(decisionRequest(journey));
-    const notice = await sent(noticeRequest(journey, journey.pendingNotices[0]!));
+    const decision = await sent(decisionRequest(journey, journey.decision!));
+    const notice = await sent(lateEventRequest(journey, journey.pendingNotices[0]!));
 
     for (const schema of Object.values(schemas)) {
       expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
