@@ -14,23 +14,19 @@ import {
 } from '@temporalio/workflow';
 import type { HandoffResult, JourneyActivities } from '../activities';
 import { decisionRequest, lateEventRequest, type HandoffRequest } from './handoffRequests';
-import { operatorOf, recordAudit, SYSTEM } from './audit';
+import { recordAudit, SYSTEM } from './audit';
 import {
   beginiEventSignal,
   HANDOFF_REJECTED,
   journeyQuery,
   redriveUpdate,
   reviewUpdate,
-  type Decision,
   type JourneyInput,
   type JourneyView,
-  type ReviewRequest,
 } from './definitions';
 import {
   addFlag,
   applyDelivery,
-  checkReview,
-  checkReviewOpen,
   decisionTrigger,
   nextWaitDeadline,
   removeFlag,
@@ -40,6 +36,15 @@ import {
 } from './journeyState';
 import { historyIsLong, ONE_PUBLISH_PER_TASK, publisher, type Publisher } from './publish';
 import { applyRedrive, checkRedrive } from './redrive';
+import {
+  applyReview,
+  applyReviewDeadline,
+  checkReview,
+  checkReviewOpen,
+  referForReview,
+  reviewRejectedHandoff,
+  reviewTimeLeft,
+} from './review';
 
 export interface JourneyRunInput extends JourneyInput {
   /** State handed over by continue-as-new. */
@@ -94,7 +99,9 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
         const open = checkReviewOpen(journey, new Date());
         if (!open.ok) throw ApplicationFailure.nonRetryable(open.reason, open.type);
       }
-      return applyReview(journey, request, publish);
+      const decision = applyReview(journey, request, new Date(), currentUpdateInfo()?.id ?? null);
+      publish();
+      return decision;
     },
     {
       validator: (request) => {
@@ -192,58 +199,16 @@ async function decide(journey: JourneyState, publish: Publisher): Promise<void> 
     what: policy.outcome,
     why: policy.reasons.join(', '),
   });
-  if (policy.review) {
-    journey.review = {
-      reason: 'referred',
-      since: now.toISOString(),
-      deadline: new Date(now.getTime() + policy.review.deadlineMs).toISOString(),
-      fallback: policy.review.fallback,
-    };
-    journey.phase = 'in_review';
-  } else {
-    journey.phase = 'delivering';
-  }
+  if (policy.review) referForReview(journey, policy.review, now);
+  else journey.phase = 'delivering';
 }
 
 async function awaitReview(journey: JourneyState, publish: Publisher): Promise<void> {
-  const review = journey.review!;
-  const remaining = review.deadline === null ? undefined : Math.max(Date.parse(review.deadline) - Date.now(), 1);
+  const remaining = reviewTimeLeft(journey, new Date());
   const done = publish.wakeWhen(() => journey.phase !== 'in_review' || historyIsLong());
   const acted = remaining === undefined ? (await condition(done), true) : await condition(done, remaining);
   if (acted || journey.phase !== 'in_review') return;
-  const fallback = review.fallback!;
-  journey.decision = {
-    outcome: fallback,
-    reasons: [...(journey.decision?.reasons ?? []), 'review_deadline_passed'],
-    policyVersion: journey.decision?.policyVersion ?? 'unknown',
-    decidedAt: new Date().toISOString(),
-    decidedBy: 'review_deadline',
-  };
-  review.resolvedAt = journey.decision.decidedAt;
-  recordAudit(journey, SYSTEM.deadline, { at: new Date(), action: 'review_deadline', what: fallback });
-  journey.phase = 'delivering';
-}
-
-function applyReview(journey: JourneyState, request: ReviewRequest, publish: () => void): Decision {
-  const review = journey.review!;
-  const at = new Date();
-  const now = at.toISOString();
-  const who = operatorOf(request.actor, request.reviewer, currentUpdateInfo()?.id ?? null);
-  const decision: Decision = {
-    outcome: request.outcome,
-    reasons: [...(journey.decision?.reasons ?? []), `reviewed_${request.outcome.toLowerCase()}`],
-    policyVersion: journey.decision?.policyVersion ?? 'unknown',
-    decidedAt: now,
-    decidedBy: 'review',
-    reviewer: who.actor,
-    reviewedVia: who.via,
-  };
-  Object.assign(review, { reviewer: who.actor, note: request.note, resolvedAt: now });
-  recordAudit(journey, who, { at, action: 'review', what: request.outcome, why: request.note ?? null });
-  journey.decision = decision;
-  journey.phase = 'delivering';
-  publish();
-  return decision;
+  applyReviewDeadline(journey, new Date());
 }
 
 /** From this patch on, a decision's hand-off is a normal activity from its first try (issue #20). */
@@ -319,13 +284,7 @@ async function deliverDecision(journey: JourneyState, publish: Publisher): Promi
           what: decision.outcome,
           why: message,
         });
-        journey.review = {
-          reason: 'handoff_rejected',
-          since: new Date().toISOString(),
-          deadline: null,
-          fallback: null,
-        };
-        journey.phase = 'in_review';
+        reviewRejectedHandoff(journey, new Date());
         return;
       }
       // Keep trying for as long as it takes, but say so where operators look.

@@ -4,11 +4,9 @@
  */
 import type { Audited } from './audit';
 import {
-  FINAL_OUTCOMES,
   isScoreEvent,
   isTooOld,
   OPERATOR_ROLES,
-  REVIEW_REJECTIONS,
   type ApplicationStatus,
   type BeginiDelivery,
   type Decision,
@@ -315,55 +313,6 @@ export function viewOf(state: JourneyState): JourneyView {
     audit: state.audit ?? [],
     auditOmitted: state.auditOmitted ?? 0,
   };
-}
-
-export type ReviewCheck =
-  { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
-
-/**
- * Whether a review may still decide at workflow time `now`: only while the journey is in review and
- * before its deadline. At or past the deadline the policy's fallback decides, even when the review
- * reaches the workflow before the deadline's timer does (a worker that was down gets both at once).
- */
-export function checkReviewOpen(state: JourneyState, now: Date): ReviewCheck {
-  const deadlinePassed: ReviewCheck = {
-    ok: false,
-    type: REVIEW_REJECTIONS.deadlinePassed,
-    reason: `the review deadline (${state.review?.deadline}) has passed; the policy's fallback decides`,
-  };
-  // The same answer whichever of the deadline's timer and the late review the workflow saw first.
-  if (state.phase !== 'in_review' && state.decision?.decidedBy === 'review_deadline') return deadlinePassed;
-  if (state.phase !== 'in_review') {
-    return {
-      ok: false,
-      type: REVIEW_REJECTIONS.notInReview,
-      reason: `journey is not awaiting review (stage ${stageOf(state)})`,
-    };
-  }
-  const deadline = state.review?.deadline;
-  if (deadline && now.getTime() >= Date.parse(deadline)) return deadlinePassed;
-  return { ok: true };
-}
-
-export function checkReview(state: JourneyState, request: unknown, now: Date): ReviewCheck {
-  const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
-  const open = checkReviewOpen(state, now);
-  if (!open.ok) return open;
-  if (!request || typeof request !== 'object') return invalid('review must be an object');
-  const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
-  if (!(FINAL_OUTCOMES as readonly unknown[]).includes(outcome))
-    return invalid(`outcome must be ${FINAL_OUTCOMES.join(' or ')}`);
-  if (actor !== undefined) {
-    const problem = actorProblem(actor, ['reviewer', 'admin']);
-    if (problem) return invalid(problem);
-    // The authenticated principal is the reviewer: a typed name beside it would be a second claim.
-    if (reviewer !== undefined) return invalid('a review with an actor names no reviewer');
-  } else if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
-    return invalid('reviewer must be a non-empty string of at most 200 characters');
-  }
-  if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
-    return invalid('note must be a string of at most 2000 characters');
-  return { ok: true };
 }
 
 /** What is wrong with an update's `actor`, for a role that must be one of `allowed`; null when nothing is. */

@@ -1,8 +1,9 @@
 /** The audit trail and redrive as pure logic: bounds, and what a redrive means in each phase. */
 import { auditLines, MAX_AUDIT_ENTRIES, operatorOf, recordAudit, SYSTEM } from '../../workflows/audit';
-import { checkReview, startJourney, type JourneyState } from '../../workflows/journeyState';
+import { startJourney, type JourneyState } from '../../workflows/journeyState';
 import { markdownText } from '../../workflows/markdown';
 import { applyRedrive, checkRedrive } from '../../workflows/redrive';
+import { checkReview } from '../../workflows/review';
 
 const admin = { name: 'ada@lender', role: 'admin' as const, requestId: 'req-1' };
 const now = new Date('2026-11-28T12:00:00Z');

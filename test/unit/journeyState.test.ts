@@ -4,7 +4,6 @@ import type { BeginiDelivery, ScoreFacts } from '../../workflows/definitions';
 import { recordCases } from '../support/propertyCount';
 import {
   applyDelivery,
-  checkReview,
   decisionTrigger,
   MAX_EVENTS_RECORDED,
   MAX_PENDING_NOTICES,
@@ -255,39 +254,6 @@ describe('after the decision', () => {
     applyDelivery(j, event('application.cancelled'), T0);
     expect(j.application).toBe('pending');
     expect(decisionTrigger(j, T0)).toBeNull();
-  });
-});
-
-describe('the review deadline', () => {
-  const referred = (deadline: string | null): JourneyState => ({
-    ...journey(),
-    phase: 'in_review',
-    review: { reason: 'referred', since: T0.toISOString(), deadline, fallback: 'DECLINE' },
-  });
-  const review = { outcome: 'APPROVE', reviewer: 'ana' };
-
-  test('a review at or past the deadline (workflow time) is refused, so the fallback decides', () => {
-    const state = referred(at(60).toISOString());
-    expect(checkReview(state, review, new Date(at(60).getTime() - 1))).toEqual({ ok: true });
-    for (const now of [at(60), new Date(at(60).getTime() + 30), at(3600)])
-      expect(checkReview(state, review, now)).toMatchObject({ ok: false, type: 'ReviewDeadlinePassed' });
-  });
-
-  test('once the fallback has decided, a late review gets the same refusal', () => {
-    const state = referred(at(60).toISOString());
-    state.phase = 'delivering';
-    state.decision = {
-      outcome: 'DECLINE',
-      reasons: ['review_deadline_passed'],
-      policyVersion: 'v',
-      decidedAt: at(60).toISOString(),
-      decidedBy: 'review_deadline',
-    };
-    expect(checkReview(state, review, at(61))).toMatchObject({ ok: false, type: 'ReviewDeadlinePassed' });
-  });
-
-  test('a review without a deadline (a rejected hand-off) is never late', () => {
-    expect(checkReview(referred(null), review, at(86_400 * 365))).toEqual({ ok: true });
   });
 });
 

@@ -1,0 +1,122 @@
+/**
+ * Review: a human decides a journey the policy referred, or one whose hand-off the LOS refused.
+ * The workflow owns the wait and the timer; this module decides when a review may still decide,
+ * what its deadline is, and what a reviewer's decision or the deadline's fallback does to the journey.
+ */
+import { operatorOf, recordAudit, SYSTEM } from './audit';
+import { FINAL_OUTCOMES, REVIEW_REJECTIONS, type Decision, type FinalOutcome, type ReviewRequest } from './definitions';
+import { actorProblem, stageOf, type JourneyState } from './journeyState';
+
+export type ReviewCheck =
+  { ok: true } | { ok: false; type: (typeof REVIEW_REJECTIONS)[keyof typeof REVIEW_REJECTIONS]; reason: string };
+
+/**
+ * Whether a review may still decide at workflow time `now`: only while the journey is in review and
+ * before its deadline. At or past the deadline the policy's fallback decides, even when the review
+ * reaches the workflow before the deadline's timer does (a worker that was down gets both at once).
+ */
+export function checkReviewOpen(state: JourneyState, now: Date): ReviewCheck {
+  const deadlinePassed: ReviewCheck = {
+    ok: false,
+    type: REVIEW_REJECTIONS.deadlinePassed,
+    reason: `the review deadline (${state.review?.deadline}) has passed; the policy's fallback decides`,
+  };
+  // The same answer whichever of the deadline's timer and the late review the workflow saw first.
+  if (state.phase !== 'in_review' && state.decision?.decidedBy === 'review_deadline') return deadlinePassed;
+  if (state.phase !== 'in_review') {
+    return {
+      ok: false,
+      type: REVIEW_REJECTIONS.notInReview,
+      reason: `journey is not awaiting review (stage ${stageOf(state)})`,
+    };
+  }
+  const deadline = state.review?.deadline;
+  if (deadline && now.getTime() >= Date.parse(deadline)) return deadlinePassed;
+  return { ok: true };
+}
+
+/** Whether `request` is a well-formed review that may decide now (the update's validator). */
+export function checkReview(state: JourneyState, request: unknown, now: Date): ReviewCheck {
+  const invalid = (reason: string): ReviewCheck => ({ ok: false, type: REVIEW_REJECTIONS.invalid, reason });
+  const open = checkReviewOpen(state, now);
+  if (!open.ok) return open;
+  if (!request || typeof request !== 'object') return invalid('review must be an object');
+  const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
+  if (!(FINAL_OUTCOMES as readonly unknown[]).includes(outcome))
+    return invalid(`outcome must be ${FINAL_OUTCOMES.join(' or ')}`);
+  if (actor !== undefined) {
+    const problem = actorProblem(actor, ['reviewer', 'admin']);
+    if (problem) return invalid(problem);
+    // The authenticated principal is the reviewer: a typed name beside it would be a second claim.
+    if (reviewer !== undefined) return invalid('a review with an actor names no reviewer');
+  } else if (typeof reviewer !== 'string' || reviewer.trim() === '' || reviewer.length > 200) {
+    return invalid('reviewer must be a non-empty string of at most 200 characters');
+  }
+  if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
+    return invalid('note must be a string of at most 2000 characters');
+  return { ok: true };
+}
+
+/** The policy referred the journey: a reviewer has until the deadline, then `fallback` decides. */
+export function referForReview(
+  state: JourneyState,
+  policyReview: { deadlineMs: number; fallback: FinalOutcome },
+  now: Date,
+): void {
+  state.review = {
+    reason: 'referred',
+    since: now.toISOString(),
+    deadline: new Date(now.getTime() + policyReview.deadlineMs).toISOString(),
+    fallback: policyReview.fallback,
+  };
+  state.phase = 'in_review';
+}
+
+/** The LOS refused the decision for good: an operator decides again, however long that takes. */
+export function reviewRejectedHandoff(state: JourneyState, now: Date): void {
+  state.review = { reason: 'handoff_rejected', since: now.toISOString(), deadline: null, fallback: null };
+  state.phase = 'in_review';
+}
+
+/** How long the review may still wait at `now` (at least 1 ms, for a timer); undefined when it has no deadline. */
+export function reviewTimeLeft(state: JourneyState, now: Date): number | undefined {
+  const { deadline } = state.review!;
+  return deadline === null ? undefined : Math.max(Date.parse(deadline) - now.getTime(), 1);
+}
+
+/** No reviewer acted before the deadline: the policy's fallback decides. */
+export function applyReviewDeadline(state: JourneyState, now: Date): void {
+  const review = state.review!;
+  const fallback = review.fallback!;
+  state.decision = {
+    outcome: fallback,
+    reasons: [...(state.decision?.reasons ?? []), 'review_deadline_passed'],
+    policyVersion: state.decision?.policyVersion ?? 'unknown',
+    decidedAt: now.toISOString(),
+    decidedBy: 'review_deadline',
+  };
+  review.resolvedAt = state.decision.decidedAt;
+  recordAudit(state, SYSTEM.deadline, { at: now, action: 'review_deadline', what: fallback });
+  state.phase = 'delivering';
+}
+
+/** A reviewer's decision replaces the policy's. Call only after `checkReview` passed. */
+export function applyReview(state: JourneyState, request: ReviewRequest, now: Date, updateId: string | null): Decision {
+  const review = state.review!;
+  const at = now.toISOString();
+  const who = operatorOf(request.actor, request.reviewer, updateId);
+  const decision: Decision = {
+    outcome: request.outcome,
+    reasons: [...(state.decision?.reasons ?? []), `reviewed_${request.outcome.toLowerCase()}`],
+    policyVersion: state.decision?.policyVersion ?? 'unknown',
+    decidedAt: at,
+    decidedBy: 'review',
+    reviewer: who.actor,
+    reviewedVia: who.via,
+  };
+  Object.assign(review, { reviewer: who.actor, note: request.note, resolvedAt: at });
+  recordAudit(state, who, { at: now, action: 'review', what: request.outcome, why: request.note ?? null });
+  state.decision = decision;
+  state.phase = 'delivering';
+  return decision;
+}
