@@ -1,6 +1,6 @@
 /**
  * The workflow code as prebuilt bundles, made by `npm run build`: the production worker loads one
- * instead of bundling at every start, and the replay tests replay the plain one. The traced bundle
+ * instead of bundling at every start; the replay test bundles the same code in memory. The traced bundle
  * is the same code with Temporal's OpenTelemetry workflow interceptors, for a worker with tracing
  * on (src/telemetry.ts); without them a workflow reports no spans, so tracing off costs nothing.
  */
@@ -16,7 +16,11 @@ export const TRACED_WORKFLOW_BUNDLE_PATH = resolve(__dirname, '..', '..', 'workf
 /** The module `OpenTelemetryPlugin` registers when it bundles: the workflow inbound, outbound and internals interceptors. */
 const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
-export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH, { traced = false } = {}): Promise<void> {
+/**
+ * The workflow code bundled in memory, as `npm run build` writes it: the replay test bundles
+ * today's source this way, so it needs no build and never replays a stale file.
+ */
+export async function workflowBundleCode({ traced = false } = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     ...(traced ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
@@ -30,7 +34,11 @@ export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH, { trac
       error: console.error,
     },
   });
-  writeFileSync(outFile, code);
+  return code;
+}
+
+export async function buildWorkflowBundle(outFile = WORKFLOW_BUNDLE_PATH, { traced = false } = {}): Promise<void> {
+  writeFileSync(outFile, await workflowBundleCode({ traced }));
 }
 
 if (require.main === module) {

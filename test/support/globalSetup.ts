@@ -1,7 +1,7 @@
 /**
  * One real Temporal dev server for the whole run (from the CLI scripts/ensure-temporal provides),
  * its search attributes registered, and the project built as it ships (`npm run build`): every
- * test's worker and the replay test load the prebuilt workflow bundle the production worker loads.
+ * test's worker loads the prebuilt workflow bundle the production worker loads.
  * Once per run, whichever tier asks first.
  */
 import { execFileSync } from 'node:child_process';

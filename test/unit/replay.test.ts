@@ -1,20 +1,22 @@
 /**
- * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/integration/journey.test.ts`) replayed
- * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
- * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
- * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand;
- * `decision-durable-before-handoff/` journeys recorded after that patch (issue #20), likewise.
- * `review-closes-at-deadline/` holds reviews recorded by test/integration/reviewDeadline.test.ts around that
- * patch (issue #20), and one late review accepted before it, recorded with the deadline check removed.
+ * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest
+ * --selectProjects integration test/integration/journey.test.ts`) replayed against today's workflow
+ * code, bundled in memory once for the file: no server, no build, never a stale bundle. A change
+ * that is not deterministic, or not behind `patched()`, fails here. The top folder holds journeys
+ * recorded before the `one-publish-per-task` patch (issue #16); `one-publish-per-task/` the same
+ * journeys recorded after it, moved there by hand; `decision-durable-before-handoff/` journeys
+ * recorded after that patch (issue #20), likewise. `review-closes-at-deadline/` holds reviews
+ * recorded by test/integration/reviewDeadline.test.ts around that patch (issue #20), and one late
+ * review accepted before it, recorded with the deadline check removed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
+import { workflowBundleCode } from '../../src/worker/bundle';
 import { TEST_CODEC_KEYS } from '../support/begini';
-import { WORKFLOW_BUNDLE } from '../support/paths';
-import { HISTORY_FIXTURES } from '../support/stack';
+import { HISTORY_FIXTURES } from '../support/paths';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const PATCHED = 'one-publish-per-task';
@@ -40,6 +42,12 @@ const workerCodec = () => new AesGcmCodec(keys);
 const migratingCodec = () =>
   new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
 
+// Bundling is most of this file's time: once, not once per replay.
+let workflowBundle: { code: string };
+beforeAll(async () => {
+  workflowBundle = { code: await workflowBundleCode() };
+});
+
 /** One replay worker per call: `runReplayHistories` takes a single data converter. */
 async function replay(
   list: readonly string[],
@@ -56,7 +64,7 @@ async function replay(
   const replayed: string[] = [];
   const failures = new Map<string, string>();
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: WORKFLOW_BUNDLE }, dataConverter: { payloadCodecs: [codec] } },
+    { workflowBundle, dataConverter: { payloadCodecs: [codec] } },
     histories(),
   )) {
     replayed.push(result.workflowId);
