@@ -63,6 +63,20 @@ function standardWebhooksSignature(key: Uint8Array, id: string, timestamp: numbe
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/**
+ * The exact body the LOS is sent for `request` (docs/los-callback/*.schema.json): the payload with
+ * the contract version, kind, uid and Idempotency-Key beside it. The same bytes on every retry.
+ */
+export function callbackBody(request: HandoffRequest): string {
+  return JSON.stringify({
+    ...request.payload,
+    schemaVersion: LOS_CALLBACK_SCHEMA_VERSION,
+    kind: request.kind,
+    uid: request.uid,
+    idempotencyKey: idempotencyKeyFor(request.idempotencySource),
+  });
+}
+
 export async function handOff(
   target: HandoffTarget | null,
   request: HandoffRequest,
@@ -81,13 +95,7 @@ export async function handOff(
     );
     return { delivered: false, status: null, idempotencyKey };
   }
-  const body = JSON.stringify({
-    ...request.payload,
-    schemaVersion: LOS_CALLBACK_SCHEMA_VERSION,
-    kind: request.kind,
-    uid: request.uid,
-    idempotencyKey,
-  });
+  const body = callbackBody(request);
   // Per attempt, so an LOS can refuse a recorded call replayed outside its tolerance; the id stays
   // the Idempotency-Key, so a retry inside it is still recognised as the same call.
   const timestamp = Math.floor(Date.now() / 1000);
