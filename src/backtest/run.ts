@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { loadPolicy } from '../../activities/policy';
-import { AesGcmCodec } from '../codec/aesGcm';
+import { payloadCodec } from '../codec/payloadCodec';
 import type { WorkerConfig } from '../config';
 import { keyUidRefs } from '../logger';
 import { connectClient, type TemporalSettings } from '../temporal/connection';
@@ -33,10 +33,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   // The candidate is validated by the worker's own schema before anything is read.
   const candidate = loadPolicy(options.policyFile);
   keyUidRefs(options.codec.codecKeys);
-  const codec = new AesGcmCodec(
-    options.codec.codecKeys,
-    options.codec.acceptPlaintextUntil ? { acceptPlaintext: { until: options.codec.acceptPlaintextUntil } } : {},
-  );
+  const codec = payloadCodec(options.codec);
   const connection = await connectClient(options.temporal, 5_000);
   try {
     const client = new Client({ connection, namespace: options.temporal.namespace });

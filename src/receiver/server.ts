@@ -3,7 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Client, type ClientOptions, type ConnectionLike } from '@temporalio/client';
-import { AesGcmCodec } from '../codec/aesGcm';
+import type { AesGcmCodec } from '../codec/aesGcm';
+import { payloadCodec } from '../codec/payloadCodec';
 import { allDeployments, type ReceiverConfig } from '../config';
 import { listenOrExplain } from '../failures';
 import { keyUidRefs, type Logger } from '../logger';
@@ -52,10 +53,7 @@ export async function startReceiver(
   keyUidRefs(config.codecKeys);
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.
   const connection = new LazyNativeConnection(temporal);
-  const codec = new AesGcmCodec(
-    config.codecKeys,
-    config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
-  );
+  const codec = payloadCodec(config);
   const namespaces = [...new Set([temporal.namespace, ...allDeployments(config).map((d) => d.namespace)])];
   // With tracing on, signalWithStart (and every other call) is a span whose context the workflow continues.
   const telemetry = activeTelemetry();

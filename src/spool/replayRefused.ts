@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { peekIntegrationId } from '../begini/events';
 import { verifySignature } from '../begini/verifier';
-import { AesGcmCodec } from '../codec/aesGcm';
+import { payloadCodec } from '../codec/payloadCodec';
 import { allDeployments, deploymentFor, loadReceiverConfig, type ReceiverConfig } from '../config';
 import { EXIT } from '../failures';
 import { keyUidRefs } from '../logger';
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     process.exit(EXIT.config);
   }
   keyUidRefs(config.codecKeys);
-  const codec = new AesGcmCodec(config.codecKeys);
+  // No migration allowance: the vault's rows were sealed by this codec, never plaintext.
+  const codec = payloadCodec({ codecKeys: config.codecKeys });
   const spool = new SpoolStore(config.spool.databaseUrl, codec, config.spool);
   const vault = new RefusedVault(spool.pool, codec, config.spool.vault);
   const connection = new LazyNativeConnection(temporalSettings());

@@ -1,7 +1,7 @@
 import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
-import { AesGcmCodec } from '../codec/aesGcm';
+import { payloadCodec } from '../codec/payloadCodec';
 import type { WorkerConfig } from '../config';
 import { keyUidRefs, type Logger } from '../logger';
 import { activeTelemetry } from '../telemetry';
@@ -63,14 +63,7 @@ export async function createJourneyWorker(
     activities: createActivities({ policy, handoff: config.handoff, logger }),
     // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
     // without the codec key never reaches a journey.
-    dataConverter: {
-      payloadCodecs: [
-        new AesGcmCodec(
-          config.codecKeys,
-          config.acceptPlaintextUntil ? { acceptPlaintext: { until: config.acceptPlaintextUntil } } : {},
-        ),
-      ],
-    },
+    dataConverter: { payloadCodecs: [payloadCodec(config)] },
     maxCachedWorkflows: config.maxCachedWorkflows,
     // Tracing: activity spans, and the sink that exports the workflow spans (none when off).
     ...(telemetry ? { plugins: [telemetry.workerPlugin] } : {}),

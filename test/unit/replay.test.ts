@@ -13,7 +13,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
+import { parseCodecKeys, type AesGcmCodec } from '../../src/codec/aesGcm';
+import { payloadCodec } from '../../src/codec/payloadCodec';
 import { workflowBundleCode } from '../../src/worker/bundle';
 import { TEST_CODEC_KEYS } from '../support/begini';
 import { HISTORY_FIXTURES } from '../support/paths';
@@ -37,10 +38,10 @@ const beforeEncryption = files.filter((f) => f.startsWith('before-encryption/'))
 
 const keys = parseCodecKeys(TEST_CODEC_KEYS);
 // What a worker runs with: plaintext refused.
-const workerCodec = () => new AesGcmCodec(keys);
+const workerCodec = () => payloadCodec({ codecKeys: keys });
 // The documented migration allowance, as a deployment still reading pre-encryption histories sets it.
 const migratingCodec = () =>
-  new AesGcmCodec(keys, { acceptPlaintext: { until: new Date(Date.now() + 24 * 3_600_000) } });
+  payloadCodec({ codecKeys: keys, acceptPlaintextUntil: new Date(Date.now() + 24 * 3_600_000) });
 
 // Bundling is most of this file's time: once, not once per replay.
 let workflowBundle: { code: string };
