@@ -2,70 +2,18 @@
  * Every setting, from the environment plus an optional deployments file, validated once at start.
  * A bad configuration fails with one error that lists every problem.
  */
-import { readFileSync } from 'node:fs';
-import type { JSONWebKeySet } from 'jose';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, type JourneySettings } from '../workflows/definitions';
+import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import type { OperatorAuthSettings } from './auth/authenticator';
-import { readTokensFile } from './auth/tokensFile';
-import type { SigningKey } from './begini/verifier';
-import { CONTROL_CHARS } from './begini/events';
 import { parseCodecKeys, type CodecKey } from './codec/aesGcm';
+import { deploymentsEnvSchema, deploymentsOf, type Deployments } from './config/deployments';
+import { commaList, intFrom, logLevel, parseEnv, port, printable, withoutEmpty, type Env } from './config/env';
+import { ConfigError } from './config/errors';
+import { journeyEnvSchema } from './config/journey';
+import { operatorAuthEnvSchema, operatorAuthOf } from './config/operatorAuth';
 import { durationSchema } from './duration';
-import { LOG_LEVELS } from './logger';
 import type { UidRateLimitSettings } from './receiver/uidRateLimit';
 import { temporalSettings } from './temporal/connection';
-
-type Env = Record<string, string | undefined>;
-
-const environmentLabel = z.enum(['test', 'production']);
-const scoreKinds = z.array(z.string().regex(/^[a-z0-9_]+$/, 'score kinds look like psychometric, android, ios')).min(1);
-
-const journeySettingsOverrides = z.strictObject({
-  requiredScores: scoreKinds.optional(),
-  scoreGrace: durationSchema.optional(),
-  expiry: durationSchema.optional(),
-  settle: durationSchema.optional(),
-  maxEventAge: durationSchema.optional(),
-});
-
-/** Text that reaches workflow IDs and logs. */
-const printable = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((value) => !CONTROL_CHARS.test(value), 'must not contain control characters');
-
-/** Temporal's own rule for namespace names. */
-const namespaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'is not a Temporal namespace name');
-
-const keyEntry = z
-  .strictObject({
-    id: z.string().min(1).max(64),
-    /** Name of the environment variable that holds the key: keeps secrets out of the file. */
-    fromEnv: z.string().min(1).optional(),
-    value: z.string().min(1).optional(),
-  })
-  .refine((k) => (k.fromEnv === undefined) !== (k.value === undefined), 'give exactly one of fromEnv or value');
-
-const deploymentsFileSchema = z.strictObject({
-  deployments: z
-    .array(
-      z.strictObject({
-        integrationId: printable(128),
-        environment: environmentLabel,
-        /** Where this deployment's journeys live; its own, so no other key can reach them. */
-        namespace: namespaceName.optional(),
-        keys: z.array(keyEntry).min(1),
-        journey: journeySettingsOverrides.optional(),
-      }),
-    )
-    .min(1),
-});
-
-const intFrom = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 /** Payload encryption is not optional: history would otherwise hold credit data in plaintext. */
 const codecKeys = z
@@ -94,9 +42,6 @@ const acceptPlaintextUntil = z.iso
   )
   .optional();
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const logLevel = z.enum(LOG_LEVELS).default('info');
-
 const receiverEnvSchema = z.object({
   LOG_LEVEL: logLevel,
   PAYLOAD_CODEC_KEYS: codecKeys,
@@ -110,9 +55,7 @@ const receiverEnvSchema = z.object({
   // Each refresh runs three visibility counts per namespace, however often /metrics is scraped.
   METRICS_VISIBILITY_REFRESH: durationSchema.default(30_000),
   WEBHOOK_REQUEST_TIMEOUT: durationSchema.default(10_000),
-  BEGINI_API_KEY: z.string().min(1).optional(),
-  BEGINI_ENVIRONMENT: environmentLabel.default('test'),
-  BEGINI_DEPLOYMENTS_FILE: z.string().min(1).optional(),
+  ...deploymentsEnvSchema.shape,
   // Above about 1 MiB a delivery, encrypted, would near Temporal's own payload limits.
   WEBHOOK_MAX_BODY_BYTES: intFrom(256 * 1024).pipe(z.number().max(1024 * 1024, 'must be at most 1048576 (1 MiB)')),
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
@@ -127,40 +70,8 @@ const receiverEnvSchema = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: intFrom(10_000),
   // Operators authenticate as themselves (src/auth): named tokens, an identity provider's JWTs, or both.
-  OPERATOR_TOKENS_FILE: z.string().min(1).optional(),
-  // Whoever can alter the key fetch can mint admin tokens: https, or plain http on loopback only.
-  OPERATOR_JWKS_URL: z
-    .url({ protocol: /^https?$/ })
-    .refine(
-      (url) => url.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url),
-      'must be https (plain http only on loopback)',
-    )
-    .optional(),
-  OPERATOR_JWKS_FILE: z.string().min(1).optional(),
-  OPERATOR_JWT_ISSUER: z.string().min(1).optional(),
-  OPERATOR_JWT_AUDIENCE: z.string().min(1).optional(),
-  OPERATOR_JWT_NAME_CLAIM: z.string().min(1).default('sub'),
-  OPERATOR_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
-  /** Replaced by named principals; set, it stops the receiver rather than silently closing the API. */
-  OPERATOR_API_TOKEN: z.string().optional(),
-  JOURNEY_REQUIRED_SCORES: z
-    .string()
-    .default('psychometric')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
-    )
-    .pipe(scoreKinds),
-  JOURNEY_SCORE_GRACE: durationSchema.default(15 * 60_000),
-  // Begini's session limit is 24 h by default (2 h on older pages); wait comfortably longer.
-  JOURNEY_EXPIRY: durationSchema.default(48 * 3_600_000),
-  JOURNEY_SETTLE: durationSchema.default(30 * 86_400_000),
-  JOURNEY_HANDOFF_RETRY_INITIAL: durationSchema.default(1_000),
-  // At most the namespace retention (30 d by default): past it, a closed journey that would
-  // absorb a replayed delivery may already be gone.
-  JOURNEY_MAX_EVENT_AGE: durationSchema.default(30 * 86_400_000),
+  ...operatorAuthEnvSchema.shape,
+  ...journeyEnvSchema.shape,
   // The intake spool (src/spool): off unless set. A 200 then means Temporal or the spool holds the event.
   SPOOL_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   SPOOL_MAX_ROWS: intFrom(100_000),
@@ -197,16 +108,7 @@ const codecServerEnvSchema = z.object({
   CODEC_AUTH_TOKEN: z
     .string({ error: 'is required: the codec endpoint decrypts, so it is never open' })
     .min(24, 'must be at least 24 characters'),
-  CODEC_CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  CODEC_CORS_ORIGINS: commaList('').pipe(z.array(z.url({ protocol: /^https?$/ }))),
   CODEC_HOST: z.string().min(1).default('127.0.0.1'),
   CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8088),
 });
@@ -246,9 +148,7 @@ export interface TelemetryConfig {
 
 /** Null, tracing off, unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER asks for it. */
 export function loadTelemetryConfig(rawEnv: Env = process.env): TelemetryConfig | null {
-  const parsed = telemetryEnvSchema.safeParse(withoutEmpty(rawEnv));
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
-  const e = parsed.data;
+  const e = parseEnv(telemetryEnvSchema, rawEnv);
   const asked =
     e.OTEL_TRACES_EXPORTER ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'otlp' : 'none');
   if (e.OTEL_SDK_DISABLED || asked === 'none') return null;
@@ -257,9 +157,7 @@ export function loadTelemetryConfig(rawEnv: Env = process.env): TelemetryConfig 
 
 /** `npm run setup-temporal` (and `npm run dev`): what to set on a namespace. */
 export function loadSetupConfig(rawEnv: Env = process.env): { retentionDays: number } {
-  const parsed = setupEnvSchema.safeParse(withoutEmpty(rawEnv));
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
-  return { retentionDays: parsed.data.TEMPORAL_RETENTION_DAYS };
+  return { retentionDays: parseEnv(setupEnvSchema, rawEnv).TEMPORAL_RETENTION_DAYS };
 }
 
 export interface CodecServerConfig {
@@ -271,9 +169,7 @@ export interface CodecServerConfig {
 }
 
 export function loadCodecServerConfig(rawEnv: Env = process.env): CodecServerConfig {
-  const parsed = codecServerEnvSchema.safeParse(withoutEmpty(rawEnv));
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
-  const e = parsed.data;
+  const e = parseEnv(codecServerEnvSchema, rawEnv);
   return {
     codecKeys: e.PAYLOAD_CODEC_KEYS,
     token: e.CODEC_AUTH_TOKEN,
@@ -283,16 +179,7 @@ export function loadCodecServerConfig(rawEnv: Env = process.env): CodecServerCon
   };
 }
 
-export interface Deployment {
-  integrationId: string;
-  environment: 'test' | 'production';
-  /** The Temporal namespace of this deployment's journeys. */
-  namespace: string;
-  keys: SigningKey[];
-  journey: JourneySettings;
-}
-
-export interface ReceiverConfig {
+export interface ReceiverConfig extends Deployments {
   codecKeys: CodecKey[];
   /** Until when plaintext payloads (written before encryption) are still read; null: never. */
   acceptPlaintextUntil: Date | null;
@@ -313,9 +200,6 @@ export interface ReceiverConfig {
   shutdownGraceMs: number;
   /** Enables the /journeys API; null means the API does not exist. */
   operatorAuth: OperatorAuthSettings | null;
-  deployments: Map<string, Deployment>;
-  /** BEGINI_API_KEY: one key accepted for any integration id. Never set beside `deployments`. */
-  fallback: Deployment | null;
   /** The intake spool; null: off, a delivery Temporal cannot take is answered 503. */
   spool: SpoolSettings | null;
 }
@@ -352,55 +236,12 @@ export interface WorkerConfig {
   handoff: { url: string; secret: string; timeoutMs: number } | null;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
-}
-
 export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   const env = withoutEmpty(rawEnv);
   const problems: string[] = [];
-  const parsed = receiverEnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
-  const e = parsed.data;
+  const e = parseEnv(receiverEnvSchema, env);
   const defaultNamespace = temporalSettings(env).namespace;
-  const defaults: JourneySettings = {
-    requiredScores: e.JOURNEY_REQUIRED_SCORES,
-    scoreGraceMs: e.JOURNEY_SCORE_GRACE,
-    expiryMs: e.JOURNEY_EXPIRY,
-    settleMs: e.JOURNEY_SETTLE,
-    handoffRetryInitialMs: e.JOURNEY_HANDOFF_RETRY_INITIAL,
-    maxEventAgeMs: e.JOURNEY_MAX_EVENT_AGE,
-  };
-
-  // One rule, so no key is ever accepted for an integration it does not belong to.
-  if (e.BEGINI_API_KEY && e.BEGINI_DEPLOYMENTS_FILE) {
-    problems.push('set BEGINI_API_KEY (one deployment) or BEGINI_DEPLOYMENTS_FILE (several), not both');
-  }
-  const deployments = new Map<string, Deployment>();
-  if (e.BEGINI_DEPLOYMENTS_FILE) {
-    for (const d of readDeploymentsFile(e.BEGINI_DEPLOYMENTS_FILE, env, defaults, defaultNamespace, problems)) {
-      if (deployments.has(d.integrationId))
-        problems.push(`${e.BEGINI_DEPLOYMENTS_FILE}: integrationId ${d.integrationId} is listed twice`);
-      deployments.set(d.integrationId, d);
-    }
-    problems.push(...isolationProblems([...deployments.values()]).map((p) => `${e.BEGINI_DEPLOYMENTS_FILE}: ${p}`));
-  }
-  const fallback: Deployment | null = e.BEGINI_API_KEY
-    ? {
-        integrationId: '*',
-        environment: e.BEGINI_ENVIRONMENT,
-        namespace: defaultNamespace,
-        keys: [{ id: 'BEGINI_API_KEY', secret: e.BEGINI_API_KEY }],
-        journey: defaults,
-      }
-    : null;
-  // Fail closed: a receiver that can verify nothing must not start.
-  if (!fallback && deployments.size === 0) {
-    problems.push('no Begini API key configured: set BEGINI_API_KEY, or BEGINI_DEPLOYMENTS_FILE with at least one key');
-  }
+  const { deployments, fallback } = deploymentsOf(e, env, defaultNamespace, problems);
   const operatorAuth = operatorAuthOf(e, problems);
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
@@ -448,116 +289,9 @@ export function loadReceiverConfig(rawEnv: Env = process.env): ReceiverConfig {
   };
 }
 
-/**
- * Who may use the journey API. Nothing configured: no API. Anything half-configured or unreadable
- * is a problem that stops the receiver, never an API that is silently open or silently off.
- */
-function operatorAuthOf(e: z.infer<typeof receiverEnvSchema>, problems: string[]): OperatorAuthSettings | null {
-  if (e.OPERATOR_API_TOKEN !== undefined) {
-    problems.push(
-      'OPERATOR_API_TOKEN is no longer read: operators authenticate as themselves, with OPERATOR_TOKENS_FILE (npm run operator-token) or OPERATOR_JWKS_URL / OPERATOR_JWKS_FILE (see docs/configuration.md)',
-    );
-  }
-  let tokens: OperatorAuthSettings['tokens'] = null;
-  if (e.OPERATOR_TOKENS_FILE) {
-    const read = readTokensFile(e.OPERATOR_TOKENS_FILE);
-    problems.push(...read.problems);
-    tokens = read.tokens;
-  }
-  let jwt: OperatorAuthSettings['jwt'] = null;
-  const jwtAsked = [e.OPERATOR_JWKS_URL, e.OPERATOR_JWKS_FILE, e.OPERATOR_JWT_ISSUER, e.OPERATOR_JWT_AUDIENCE].some(
-    (v) => v !== undefined,
-  );
-  if (jwtAsked) {
-    if ((e.OPERATOR_JWKS_URL === undefined) === (e.OPERATOR_JWKS_FILE === undefined))
-      problems.push('operator JWTs need exactly one of OPERATOR_JWKS_URL or OPERATOR_JWKS_FILE');
-    if (!e.OPERATOR_JWT_ISSUER) problems.push('operator JWTs need OPERATOR_JWT_ISSUER (the identity provider’s iss)');
-    if (!e.OPERATOR_JWT_AUDIENCE) problems.push('operator JWTs need OPERATOR_JWT_AUDIENCE (this API’s aud)');
-    const keys = e.OPERATOR_JWKS_FILE ? readJwksFile(e.OPERATOR_JWKS_FILE, problems) : null;
-    if (e.OPERATOR_JWT_ISSUER && e.OPERATOR_JWT_AUDIENCE && (e.OPERATOR_JWKS_URL || keys)) {
-      jwt = {
-        jwks: e.OPERATOR_JWKS_URL ? { url: e.OPERATOR_JWKS_URL } : { keys: keys! },
-        issuer: e.OPERATOR_JWT_ISSUER,
-        audience: e.OPERATOR_JWT_AUDIENCE,
-        nameClaim: e.OPERATOR_JWT_NAME_CLAIM,
-        rolesClaim: e.OPERATOR_JWT_ROLES_CLAIM,
-      };
-    }
-  }
-  return tokens || jwt ? { tokens, jwt } : null;
-}
-
-const jwksFileSchema = z.object({
-  keys: z
-    .array(z.looseObject({ kty: z.string() }))
-    .min(1, 'holds no key')
-    .refine((keys) => keys.every((k) => k.d === undefined), 'must hold public keys only')
-    // A symmetric key would let anyone who reads this file sign tokens.
-    .refine((keys) => keys.every((k) => k.kty !== 'oct' && k.k === undefined), 'must hold no symmetric (oct) key'),
-});
-
-function readJwksFile(path: string, problems: string[]): JSONWebKeySet | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    problems.push(`OPERATOR_JWKS_FILE ${path}: ${(err as Error).message.split('\n')[0]}`);
-    return null;
-  }
-  const parsed = jwksFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(...issuesOf(parsed.error).map((p) => `OPERATOR_JWKS_FILE ${path}: ${p}`));
-    return null;
-  }
-  return parsed.data as JSONWebKeySet;
-}
-
-/** The deployment an integration id belongs to, with the keys that may verify its deliveries. */
-export function deploymentFor(config: ReceiverConfig, integrationId: string | undefined): Deployment | null {
-  if (config.fallback) return config.fallback;
-  return integrationId === undefined ? null : (config.deployments.get(integrationId) ?? null);
-}
-
-/** Every deployment of this receiver; with BEGINI_API_KEY, that one. */
-export function allDeployments(config: ReceiverConfig): Deployment[] {
-  return config.fallback ? [config.fallback] : [...config.deployments.values()];
-}
-
-/**
- * A verified key must identify exactly one deployment, and each deployment's journeys must live
- * where no other deployment's deliveries can reach them (workflow ID = uid within a namespace).
- */
-function isolationProblems(deployments: Deployment[]): string[] {
-  const problems: string[] = [];
-  const byNamespace = new Map<string, string>();
-  const bySecret = new Map<string, string>();
-  for (const d of deployments) {
-    const sharing = byNamespace.get(d.namespace);
-    if (sharing)
-      problems.push(
-        `integrations ${sharing} and ${d.integrationId} share namespace ${d.namespace}: give each deployment its own namespace`,
-      );
-    byNamespace.set(d.namespace, d.integrationId);
-    const ids = new Set<string>();
-    for (const key of d.keys) {
-      if (ids.has(key.id)) problems.push(`key id ${key.id} is listed twice for ${d.integrationId}`);
-      ids.add(key.id);
-      const owner = bySecret.get(key.secret);
-      if (key.secret && owner && owner !== d.integrationId)
-        problems.push(
-          `key ${key.id} of ${d.integrationId} is also a key of ${owner}: a signature must identify one deployment`,
-        );
-      bySecret.set(key.secret, d.integrationId);
-    }
-  }
-  return problems;
-}
-
 /** `requireHandoff`: production entry points refuse to run without somewhere to send decisions. */
 export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = false } = {}): WorkerConfig {
-  const parsed = workerEnvSchema.safeParse(withoutEmpty(rawEnv));
-  if (!parsed.success) throw new ConfigError(issuesOf(parsed.error));
-  const e = parsed.data;
+  const e = parseEnv(workerEnvSchema, rawEnv);
   const problems: string[] = [];
   if (e.LOS_CALLBACK_URL && !e.LOS_CALLBACK_SECRET)
     problems.push('LOS_CALLBACK_SECRET is required with LOS_CALLBACK_URL');
@@ -579,52 +313,4 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
         ? { url: e.LOS_CALLBACK_URL, secret: e.LOS_CALLBACK_SECRET, timeoutMs: e.LOS_TIMEOUT_MS }
         : null,
   };
-}
-
-function readDeploymentsFile(
-  path: string,
-  env: Env,
-  defaults: JourneySettings,
-  defaultNamespace: string,
-  problems: string[],
-): Deployment[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    problems.push(`BEGINI_DEPLOYMENTS_FILE ${path}: ${(err as Error).message.split('\n')[0]}`);
-    return [];
-  }
-  const parsed = deploymentsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(...issuesOf(parsed.error).map((p) => `${path}: ${p}`));
-    return [];
-  }
-  return parsed.data.deployments.map((d) => ({
-    integrationId: d.integrationId,
-    environment: d.environment,
-    namespace: d.namespace ?? defaultNamespace,
-    keys: d.keys.map((k) => {
-      const secret = k.value ?? env[k.fromEnv!];
-      if (!secret) problems.push(`${path}: key ${k.id} of ${d.integrationId} reads ${k.fromEnv}, which is not set`);
-      return { id: k.id, secret: secret ?? '' };
-    }),
-    journey: {
-      requiredScores: d.journey?.requiredScores ?? defaults.requiredScores,
-      scoreGraceMs: d.journey?.scoreGrace ?? defaults.scoreGraceMs,
-      expiryMs: d.journey?.expiry ?? defaults.expiryMs,
-      settleMs: d.journey?.settle ?? defaults.settleMs,
-      handoffRetryInitialMs: defaults.handoffRetryInitialMs,
-      maxEventAgeMs: d.journey?.maxEventAge ?? defaults.maxEventAgeMs,
-    },
-  }));
-}
-
-/** `NAME=` in an env file means "not set", not "set to nothing". */
-function withoutEmpty(env: Env): Env {
-  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-}
-
-function issuesOf(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
 }
