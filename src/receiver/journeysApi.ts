@@ -21,7 +21,7 @@ import { z } from 'zod';
 import type { Authenticate } from '../auth/authenticator';
 import { allows, AuthFailure, type Principal } from '../auth/principal';
 import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
-import type { ReceiverConfig } from '../config';
+import type { ReceiverConfig } from '../config/receiver';
 import { allDeployments } from '../config/deployments';
 import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';

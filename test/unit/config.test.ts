@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadReceiverConfig, loadWorkerConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
+import { loadWorkerConfig } from '../../src/config/worker';
 import { deploymentFor } from '../../src/config/deployments';
 import { ConfigError } from '../../src/config/errors';
 import { TEST_CODEC_KEYS } from '../support/begini';
