@@ -15,7 +15,7 @@ import { delivery } from '../src/simulator/fixtures';
 import { SPOOL_TABLE } from '../src/spool/store';
 import { ensure } from '../dev/cluster';
 import { startPostgres } from '../dev/postgres';
-import { loadReceiverConfig } from '../src/config';
+import { loadReceiverConfig } from '../src/config/receiver';
 import { BENCH_CODEC_KEYS as CODEC_KEYS, BENCH_KEY as KEY, load, poster, type Latencies } from './load';
 import { drain, startStack, type Stack } from './stack';
 

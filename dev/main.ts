@@ -10,13 +10,11 @@ import { loadPolicy } from '../activities/policy';
 import { newToken, tokenDigest } from '../src/auth/tokensFile';
 import { AesGcmCodec, generateCodecKeySpec } from '../src/codec/aesGcm';
 import { startCodecServer } from '../src/codec/server';
-import {
-  allDeployments,
-  loadCodecServerConfig,
-  loadReceiverConfig,
-  loadSetupConfig,
-  loadWorkerConfig,
-} from '../src/config';
+import { loadCodecServerConfig } from '../src/config/codecServer';
+import { loadReceiverConfig } from '../src/config/receiver';
+import { loadSetupConfig } from '../src/config/setup';
+import { loadWorkerConfig } from '../src/config/worker';
+import { allDeployments } from '../src/config/deployments';
 import { createLogger } from '../src/logger';
 import { WEBHOOK_PATH } from '../src/receiver/app';
 import { startReceiver } from '../src/receiver/server';

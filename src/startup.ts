@@ -3,7 +3,7 @@
  * to do, with its own exit status (sysexits.h), never a stack trace.
  */
 import { PolicyConfigError } from '../activities/policy';
-import { ConfigError } from './config';
+import { ConfigError } from './config/errors';
 import { EXIT, firstLine, StartupError } from './failures';
 import type { Logger } from './logger';
 

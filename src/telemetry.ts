@@ -23,7 +23,7 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelem
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { WorkerPlugin } from '@temporalio/worker';
 import type { RequestHandler } from 'express';
-import { loadTelemetryConfig } from './config';
+import { loadTelemetryConfig } from './config/telemetry';
 import { TRACER_NAME } from './tracerName';
 
 export interface Telemetry {
@@ -53,8 +53,9 @@ export function activeTelemetry(): Telemetry | null {
 }
 
 /**
- * Starts tracing for this process if the environment asks for it (see config.ts), before any
- * Temporal client or worker is made; once per process. `defaultServiceName` unless OTEL_SERVICE_NAME.
+ * Starts tracing for this process if the environment asks for it (see src/config/telemetry.ts),
+ * before any Temporal client or worker is made; once per process. `defaultServiceName` unless
+ * OTEL_SERVICE_NAME.
  */
 export async function startTelemetry(
   defaultServiceName: string,

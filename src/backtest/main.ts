@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ServiceError } from '@temporalio/client';
-import { loadWorkerConfig } from '../config';
+import { loadWorkerConfig } from '../config/worker';
 import { durationSchema } from '../duration';
 import { StartupError } from '../failures';
 import { runMain } from '../startup';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { loadPolicy } from '../../activities/policy';
 import { payloadCodec } from '../codec/payloadCodec';
-import type { WorkerConfig } from '../config';
+import type { WorkerConfig } from '../config/worker';
 import { keyUidRefs } from '../logger';
 import { connectClient, type TemporalSettings } from '../temporal/connection';
 import { backtest, type BacktestReport } from './compare';

@@ -1,5 +1,5 @@
 /** `npm run codec-server`: the codec endpoint for the Web UI and CLI, on its own port. */
-import { loadCodecServerConfig } from '../config';
+import { loadCodecServerConfig } from '../config/codecServer';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
 import { AesGcmCodec } from './aesGcm';

@@ -11,7 +11,8 @@ import express, {
 import { authenticator } from '../auth/authenticator';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import { verifySignature, type SigningKey } from '../begini/verifier';
-import { allDeployments, deploymentFor, type ReceiverConfig } from '../config';
+import type { ReceiverConfig } from '../config/receiver';
+import { allDeployments, deploymentFor } from '../config/deployments';
 import { uidRef, type Logger } from '../logger';
 import { requestSpans } from '../telemetry';
 import { deliver, type Verified } from './deliver';

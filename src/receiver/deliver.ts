@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ParsedEvent } from '../begini/events';
-import type { Deployment } from '../config';
+import type { Deployment } from '../config/deployments';
 import {
   beginiEventSignal,
   isTooOld,

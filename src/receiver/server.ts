@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { Client, type ClientOptions, type ConnectionLike } from '@temporalio/client';
 import type { AesGcmCodec } from '../codec/aesGcm';
 import { payloadCodec } from '../codec/payloadCodec';
-import { allDeployments, type ReceiverConfig } from '../config';
+import type { ReceiverConfig } from '../config/receiver';
+import { allDeployments } from '../config/deployments';
 import { listenOrExplain } from '../failures';
 import { keyUidRefs, type Logger } from '../logger';
 import { activeTelemetry } from '../telemetry';
-import { LazyNativeConnection, temporalSettings, type TemporalSettings } from '../temporal/connection';
+import { LazyNativeConnection, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
 import { startDrainer } from '../spool/drain';
@@ -48,7 +49,7 @@ export function temporalClients(
 export async function startReceiver(
   config: ReceiverConfig,
   logger: Logger,
-  temporal: TemporalSettings = temporalSettings(),
+  temporal: TemporalSettings,
 ): Promise<RunningReceiver> {
   keyUidRefs(config.codecKeys);
   // Lazy: the receiver starts (and answers 503) even while Temporal is unreachable.

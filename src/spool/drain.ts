@@ -8,7 +8,8 @@
  */
 import type { Client, ConnectionLike } from '@temporalio/client';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
-import { deploymentFor, type ReceiverConfig } from '../config';
+import type { ReceiverConfig } from '../config/receiver';
+import { deploymentFor } from '../config/deployments';
 import type { Logger } from '../logger';
 import { temporalRejection, withTimeout } from '../receiver/app';
 import { deliver, type Landed, type Verified } from '../receiver/deliver';

@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { peekIntegrationId } from '../begini/events';
 import { verifySignature } from '../begini/verifier';
 import { payloadCodec } from '../codec/payloadCodec';
-import { allDeployments, deploymentFor, loadReceiverConfig, type ReceiverConfig } from '../config';
+import { loadReceiverConfig, type ReceiverConfig } from '../config/receiver';
+import { allDeployments, deploymentFor } from '../config/deployments';
 import { EXIT } from '../failures';
 import { keyUidRefs } from '../logger';
 import { FALLBACK_VAULT, temporalRejection } from '../receiver/app';
@@ -124,9 +125,10 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(EXIT.usage);
   }
+  const temporal = temporalSettings();
   let config: ReceiverConfig;
   try {
-    config = loadReceiverConfig();
+    config = loadReceiverConfig(process.env, temporal);
   } catch (err) {
     console.error(`replay-refused: invalid configuration: ${(err as Error).message}`);
     process.exit(EXIT.config);
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
   const codec = payloadCodec({ codecKeys: config.codecKeys });
   const spool = new SpoolStore(config.spool.databaseUrl, codec, config.spool);
   const vault = new RefusedVault(spool.pool, codec, config.spool.vault);
-  const connection = new LazyNativeConnection(temporalSettings());
+  const connection = new LazyNativeConnection(temporal);
   const namespaces = [...new Set(allDeployments(config).map((d) => d.namespace))];
   const clients = temporalClients(connection, namespaces, codec);
   try {

@@ -13,7 +13,7 @@
  */
 import type { Pool } from 'pg';
 import type { AesGcmCodec } from '../codec/aesGcm';
-import type { VaultLimits } from '../config';
+import type { VaultLimits } from '../config/spool';
 import { inTransaction, openBody, schemaOnce, sealBody } from './store';
 
 export const VAULT_TABLE = 'begini_vault';

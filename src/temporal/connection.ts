@@ -14,8 +14,12 @@ export interface TemporalSettings {
   namespace: string;
 }
 
+/**
+ * Read once by each entry point, which hands the same settings to its configuration (the default
+ * namespace) and its connection. `NAME=` means not set, as for every other setting.
+ */
 export function temporalSettings(env: Record<string, string | undefined> = process.env): TemporalSettings {
-  const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => Boolean(e[1])));
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
   const address = connectionOptions.address ?? 'localhost:7233';
   return { connectionOptions: { ...connectionOptions, address }, address, namespace: namespace ?? 'default' };

@@ -4,7 +4,7 @@
  * (run it once per deployment namespace). Idempotent; waits for the cluster to come up, so it can
  * run as a one-shot service beside a starting server.
  */
-import { loadSetupConfig } from '../config';
+import { loadSetupConfig } from '../config/setup';
 import { StartupError } from '../failures';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadPolicy } from '../../activities/policy';
 import { EXIT, StartupError } from '../failures';
-import { loadWorkerConfig } from '../config';
+import { loadWorkerConfig } from '../config/worker';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
 import { TRACED_WORKFLOW_BUNDLE_PATH, WORKFLOW_BUNDLE_PATH } from './bundle';

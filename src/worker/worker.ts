@@ -2,7 +2,7 @@ import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@tem
 import { createActivities } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
 import { payloadCodec } from '../codec/payloadCodec';
-import type { WorkerConfig } from '../config';
+import type { WorkerConfig } from '../config/worker';
 import { keyUidRefs, type Logger } from '../logger';
 import { activeTelemetry } from '../telemetry';
 import { connectWorker, type TemporalSettings } from '../temporal/connection';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { Pool } from 'pg';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
 import { parseDelivery } from '../../src/begini/events';
-import { loadReceiverConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
 import { keyUidRefs, uidRef } from '../../src/logger';
 import { toDelivery, type Verified } from '../../src/receiver/deliver';
 import { rebuild } from '../../src/spool/drain';

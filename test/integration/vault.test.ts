@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { Pool } from 'pg';
 import { sign } from '../../src/begini/verifier';
 import { AesGcmCodec } from '../../src/codec/aesGcm';
-import { loadReceiverConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
 import { startLos, type Los } from '../../dev/losStandIn';
 import { FALLBACK_VAULT } from '../../src/receiver/app';
 import { replayRefused } from '../../src/spool/replayRefused';

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { loadWorkerConfig } from '../../src/config';
+import { loadWorkerConfig } from '../../src/config/worker';
 import { createLogger } from '../../src/logger';
 import { temporalSettings } from '../../src/temporal/connection';
 import { Connection } from '@temporalio/client';

@@ -7,7 +7,8 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { resolve } from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { loadReceiverConfig, loadWorkerConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
+import { loadWorkerConfig } from '../../src/config/worker';
 import { createLogger } from '../../src/logger';
 import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
@@ -83,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logger = createLogger(options.name, 'info', logStream);
   const temporal = temporalSettings(env);
   // Validate everything before starting anything, so a bad setting cannot leak a polling worker.
-  const receiverConfig = loadReceiverConfig(env);
+  const receiverConfig = loadReceiverConfig(env, temporal);
   const workerConfig = loadWorkerConfig(env);
 
   let worker: Worker | undefined;

@@ -6,7 +6,8 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JSONWebKeySet, 
 import { authenticator, type Authenticate } from '../../src/auth/authenticator';
 import { allows, AuthFailure, highestRole } from '../../src/auth/principal';
 import { newToken, readTokensFile, tokenDigest } from '../../src/auth/tokensFile';
-import { ConfigError, loadReceiverConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
+import { ConfigError } from '../../src/config/errors';
 import { TEST_CODEC_KEYS } from '../support/begini';
 
 const dir = mkdtempSync(join(tmpdir(), 'auth-test-'));

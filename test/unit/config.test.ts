@@ -1,6 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, deploymentFor, loadReceiverConfig, loadWorkerConfig } from '../../src/config';
+import { loadReceiverConfig } from '../../src/config/receiver';
+import { loadWorkerConfig } from '../../src/config/worker';
+import { deploymentFor } from '../../src/config/deployments';
+import { ConfigError } from '../../src/config/errors';
 import { TEST_CODEC_KEYS } from '../support/begini';
 import { TEST_DATA_DIR } from '../support/paths';
 

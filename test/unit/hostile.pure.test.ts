@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { MAX_LABEL_LENGTH, MAX_PERMISSIONS, MAX_TRAITS, MAX_UID_LENGTH, parseDelivery } from '../../src/begini/events';
 import { toDelivery } from '../../src/receiver/deliver';
-import type { Deployment } from '../../src/config';
+import type { Deployment } from '../../src/config/deployments';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AesGcmCodec } from '../../src/codec/aesGcm';
 import { applyDelivery, startJourney } from '../../workflows/journeyState';

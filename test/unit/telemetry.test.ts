@@ -1,7 +1,8 @@
 /** Tracing's switch, its allowlist and the log fields (unit tier: in-memory, no sockets). */
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ConfigError, loadTelemetryConfig } from '../../src/config';
+import { loadTelemetryConfig } from '../../src/config/telemetry';
+import { ConfigError } from '../../src/config/errors';
 import { createLogger } from '../../src/logger';
 import { activeTelemetry, requestSpans, startTelemetry } from '../../src/telemetry';
 
