@@ -19,26 +19,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
-import { parseDelivery } from '../src/begini/events';
-import { deliver } from '../src/receiver/deliver';
-import { delivery } from '../src/simulator/fixtures';
 import { clusterBench } from './cluster';
 import { spoolBench, spoolSummary, type SpoolBenchResult } from './spool';
 import { drain, startStack, TASK_QUEUE, type Stack } from './stack';
 import { ackPathChart, type Series } from './chart';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { monthlyCost, type PerJourney } from './costModel';
-import {
-  BENCH_JOURNEY_SETTINGS as SETTINGS,
-  BENCH_KEY as KEY,
-  load,
-  poster,
-  sendScoredJourneys,
-  summarise,
-  type Latencies,
-} from './load';
+import { BENCH_KEY as KEY, load, poster, sendScoredJourneys, summarise, type Latencies } from './load';
 import { cpuMs, machineBusyMs, memoryMiB } from './proc';
+import { deliveryBody as body, directDelivery } from './deliveries';
 
 const ROOT = resolve(__dirname, '..');
 const { values } = parseArgs({
@@ -63,35 +52,6 @@ const MEMORY_CONCURRENCIES = [1, 4, 16, 64];
 const LIVE_SETTLE = '5s';
 /** The defaults a deployment runs with (docs/configuration.md), for the cost model. */
 const HORIZON = { settleDays: 30, retentionDays: 30 };
-
-const body = (type: string, uid: string) => JSON.stringify(delivery(type, uid));
-
-/** The receiver's own delivery code, called directly: the same signalWithStart, with no HTTP. */
-function direct(client: Client) {
-  return (raw: string) => {
-    const parsed = parseDelivery(JSON.parse(raw));
-    if (!parsed.ok) throw new Error(parsed.message);
-    const deployment = {
-      integrationId: parsed.integrationId,
-      environment: 'test' as const,
-      namespace: 'default',
-      keys: [],
-      journey: SETTINGS,
-    };
-    return deliver(
-      { client, taskQueue: TASK_QUEUE, workflowIdPrefix: '' },
-      {
-        uid: parsed.uid,
-        integrationId: parsed.integrationId,
-        deployment,
-        keyId: 'bench',
-        event: parsed.event,
-        rawBody: Buffer.from(raw),
-        receivedAt: new Date(),
-      },
-    ).then(() => true);
-  };
-}
 
 async function ackPath(
   stack: Stack,
@@ -133,7 +93,7 @@ async function measureCell(
 ): Promise<Cell> {
   const send =
     target === 'direct'
-      ? direct(stack.client)
+      ? directDelivery(stack.client, TASK_QUEUE)
       : poster([target === 'bare' ? stack.bareUrl : stack.receiverUrl], concurrency);
   const bodies = Array.from({ length: WARM_UP + SIZE.ack }, (_, i) => body('application.complete', `${prefix}${i}`));
   // Not measured: the first calls of a cell pay for JIT, connection pools and caches.
@@ -234,7 +194,7 @@ async function duplicateStorm(stack: Stack) {
 }
 
 async function openJourneys(stack: Stack) {
-  const send = direct(stack.client);
+  const send = directDelivery(stack.client, TASK_QUEUE);
   const bodies = Array.from({ length: SIZE.open }, (_, i) =>
     body('application.complete', `D-${i}-${Date.now().toString(36)}`),
   );
