@@ -12,23 +12,13 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { parseDelivery } from '../src/begini/events';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { LOS_SECRET, startLos } from '../dev/losStandIn';
-import { deliver } from '../src/receiver/deliver';
-import { delivery } from '../src/simulator/fixtures';
 import { startTemporalCluster } from '../dev/cluster';
 import { installLikeImage, startClusterApps } from '../dev/clusterApps';
-import {
-  BENCH_CODEC_KEYS as CODEC_KEYS,
-  BENCH_JOURNEY_SETTINGS as SETTINGS,
-  BENCH_KEY as KEY,
-  load,
-  poster,
-  sendScoredJourneys,
-  summarise,
-} from './load';
+import { BENCH_CODEC_KEYS as CODEC_KEYS, BENCH_KEY as KEY, load, poster, sendScoredJourneys, summarise } from './load';
 import { cpuMs } from './proc';
+import { deliveryBody as body, directDelivery } from './deliveries';
 
 const TASK_QUEUE = 'bench-cluster';
 
@@ -38,34 +28,6 @@ export interface ClusterBenchOptions {
   workers?: number;
   receivers?: number;
 }
-
-/** The receiver's own delivery code, called directly: the same signalWithStart, with no HTTP. */
-function direct(client: Client) {
-  return (raw: string) => {
-    const parsed = parseDelivery(JSON.parse(raw));
-    if (!parsed.ok) throw new Error(parsed.message);
-    return deliver(
-      { client, taskQueue: TASK_QUEUE, workflowIdPrefix: '' },
-      {
-        uid: parsed.uid,
-        integrationId: parsed.integrationId,
-        deployment: {
-          integrationId: parsed.integrationId,
-          environment: 'test' as const,
-          namespace: 'default',
-          keys: [],
-          journey: SETTINGS,
-        },
-        keyId: 'bench',
-        event: parsed.event,
-        rawBody: Buffer.from(raw),
-        receivedAt: new Date(),
-      },
-    ).then(() => true);
-  };
-}
-
-const body = (type: string, uid: string) => JSON.stringify(delivery(type, uid));
 
 export async function clusterBench(options: ClusterBenchOptions): Promise<Record<string, unknown>> {
   const size = options.quick ? { ack: 400, journeys: 150 } : { ack: 2_000, journeys: 600 };
@@ -113,7 +75,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
       const receiver = await load(size.ack, concurrency, (i) =>
         viaReceivers(body('application.complete', `CA-r-${concurrency}-${i}`)),
       );
-      const signalWithStart = direct(client);
+      const signalWithStart = directDelivery(client, TASK_QUEUE);
       const directRow = await load(size.ack, concurrency, (i) =>
         signalWithStart(body('application.complete', `CA-d-${concurrency}-${i}`)),
       );

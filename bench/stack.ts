@@ -4,7 +4,7 @@
  * an LOS stand-in. The dev server can be SIGKILLed and started again on the same port and file, and
  * the receiver restarted with other settings, for the spool section (bench/spool.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,6 +35,16 @@ export interface Stack {
   /** The receiver stopped and started again on the same port, with `extraEnv` over its settings. */
   restartReceiver(extraEnv: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Compiles what the stack runs: the entry points, and the prebuilt workflow bundle the worker loads
+ * (without it, the bench measures stale workflow code).
+ */
+export function buildEntryPoints(): void {
+  console.log(`building …`);
+  execFileSync(resolve(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, ['dist/src/worker/bundle.js'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record<string, string> = {}): Promise<Stack> {
@@ -110,6 +120,20 @@ export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record
     },
   };
   return stack;
+}
+
+/** `run` on a stack of its own, stopped afterwards however `run` ends. */
+export async function withStack<T>(
+  store: 'sqlite' | 'memory',
+  receiverEnv: Record<string, string>,
+  run: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const stack = await startStack(store, receiverEnv);
+  try {
+    return await run(stack);
+  } finally {
+    await stack.stop();
+  }
 }
 
 async function waitReady(url: string): Promise<void> {

@@ -1,0 +1,64 @@
+/** What a run leaves under bench/results/: the whole report as JSON, and the in-memory ack path as an SVG chart. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AckPath } from './ackPath';
+import { ackPathChart, type Series } from './chart';
+import type { Machine } from './machine';
+import { runKind, type BenchOptions, type Size } from './options';
+import type { runCostModel } from './runCostModel';
+import type { SpoolBenchResult } from './spool';
+import type { InMemoryPhases, SqlitePhases } from './stackPhases';
+import type { targets } from './targets';
+
+/** The SQLite phases, spool and cluster are missing on a --memory-only run. */
+export type BenchResults = Partial<SqlitePhases> & {
+  spool?: SpoolBenchResult;
+  cluster?: Record<string, unknown>;
+} & InMemoryPhases & { costModel: ReturnType<typeof runCostModel> };
+
+export interface BenchReport {
+  when: string;
+  mode: string;
+  machine: Machine;
+  size: Size;
+  results: BenchResults;
+  targets: ReturnType<typeof targets>;
+}
+
+const DIR = resolve(__dirname, 'results');
+
+/** Writes both files, named by the run's time and kind; the JSON file's path. */
+export function writeResultFiles(report: BenchReport, options: BenchOptions): string {
+  mkdirSync(DIR, { recursive: true });
+  const stem = resolve(
+    DIR,
+    `${report.when.replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}${options.memoryOnly ? '-memory' : ''}`,
+  );
+  const file = `${stem}.json`;
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(
+    `${stem}.svg`,
+    ackPathChart(
+      chartSeries(report.results.inMemoryServer.ackPath),
+      `Ack path, in-memory dev server, ${report.size.ack} deliveries per point, ${report.when.slice(0, 10)} (${runKind(options)} run, ${report.machine.cpus} cores shared)`,
+    ),
+  );
+  return file;
+}
+
+/** Throughput and p99 by concurrency, one line per target. */
+function chartSeries(memoryAck: AckPath): Series {
+  const series: Series = {};
+  for (const [name, target] of [
+    ['receiver', 'receiver'],
+    ['direct signalWithStart', 'direct'],
+    ['bare HTTP + HMAC', 'bare'],
+  ] as const) {
+    series[name] = Object.entries(memoryAck).map(([c, row]) => ({
+      concurrency: Number(c),
+      throughput: row[target].throughput,
+      p99: row[target].p99,
+    }));
+  }
+  return series;
+}
