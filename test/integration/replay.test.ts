@@ -14,7 +14,7 @@ import { Worker } from '@temporalio/worker';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
 import { TEST_CODEC_KEYS } from '../support/begini';
 import { WORKFLOW_BUNDLE } from '../support/paths';
-import { HISTORY_FIXTURES } from '../support/stack';
+import { HISTORY_FIXTURES } from '../support/paths';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const PATCHED = 'one-publish-per-task';

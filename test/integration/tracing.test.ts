@@ -15,7 +15,8 @@ import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startTelemetry, type Telemetry } from '../../src/telemetry';
 import { delivery, newUid, TEST_CODEC_KEYS } from '../support/begini';
 import { TRACED_WORKFLOW_BUNDLE } from '../support/paths';
-import { HISTORY_FIXTURES, startStack, type Stack } from '../support/stack';
+import { HISTORY_FIXTURES } from '../support/paths';
+import { startStack, type Stack } from '../support/stack';
 
 const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;

@@ -7,6 +7,10 @@ mkdirSync(TEST_DATA_DIR, { recursive: true });
 export const WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
 /** The same workflows with Temporal's OpenTelemetry interceptors, for a worker with tracing on. */
 export const TRACED_WORKFLOW_BUNDLE = resolve(__dirname, '..', '..', 'dist', 'workflow-bundle-traced.js');
+/** The workflow tier's bundle, built from source once per run (workflowTierSetup.ts). */
+export const WORKFLOW_TIER_BUNDLE = resolve(TEST_DATA_DIR, 'workflow-tier-bundle.js');
+/** Recorded journey histories the replay test replays (RECORD_HISTORIES=1 re-records them). */
+export const HISTORY_FIXTURES = resolve(__dirname, '..', 'fixtures', 'histories');
 export const TEST_LOG_DIR = resolve(__dirname, '..', '..', 'test-results', 'logs');
 
 /** A namespace the dev server creates beside `default`, for a second deployment. */

@@ -18,7 +18,7 @@ import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
 import { LOS_SECRET, type Los } from '../../dev/losStandIn';
 import { activeTelemetry } from '../../src/telemetry';
-import { TEST_LOG_DIR, TRACED_WORKFLOW_BUNDLE, WORKFLOW_BUNDLE } from './paths';
+import { HISTORY_FIXTURES, TEST_LOG_DIR, TRACED_WORKFLOW_BUNDLE, WORKFLOW_BUNDLE } from './paths';
 import { freePort } from '../../src/freePort';
 
 export interface StackOptions {
@@ -46,8 +46,6 @@ export interface Stack {
   recordHistory(workflowId: string, name: string): Promise<void>;
   stop(): Promise<void>;
 }
-
-export const HISTORY_FIXTURES = resolve(__dirname, '..', 'fixtures', 'histories');
 
 let stacks = 0;
 let runtimeInstalled = false;
