@@ -1,5 +1,6 @@
 /**
- * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest --selectProjects integration test/integration/journey.test.ts`) replayed
+ * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npm run test:workflow` and
+ * `RECORD_HISTORIES=1 npx jest --selectProjects integration test/integration/journey.test.ts`) replayed
  * against today's workflow code. A change that is not deterministic, or not behind `patched()`,
  * fails here. The top folder holds journeys recorded before the `one-publish-per-task` patch
  * (issue #16); `one-publish-per-task/` the same journeys recorded after it, moved there by hand;
@@ -13,8 +14,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
 import { TEST_CODEC_KEYS } from '../support/begini';
-import { WORKFLOW_BUNDLE } from '../support/paths';
-import { HISTORY_FIXTURES } from '../support/paths';
+import { HISTORY_FIXTURES, WORKFLOW_BUNDLE } from '../support/paths';
 
 // Encrypted histories, and ones recorded before payload encryption was on: both must replay.
 const PATCHED = 'one-publish-per-task';

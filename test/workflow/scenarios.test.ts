@@ -124,7 +124,7 @@ test('out-of-order: decided once on the score; the later events are recorded, th
   expect(view.application).toBe(complete!.late ? 'pending' : 'complete');
   expect(view.flags.includes('expired_seen')).toBe(!expiry!.late);
   expect(decisionTries(bed, uid)).toHaveLength(1);
-  await bed.recordHistory(uid, 'score-before-complete');
+  await bed.recordHistory(uid, 'out-of-order');
 });
 
 test('late-rescore: one late notice with the new score, the decision unchanged', async () => {
@@ -137,4 +137,5 @@ test('late-rescore: one late notice with the new score, the decision unchanged',
   expect(notices).toHaveLength(1);
   expect(notices[0]!.request.payload).toMatchObject({ decisionUnchanged: true, notice: { rescore: true } });
   expect(decisionTries(bed, uid)).toHaveLength(1);
+  await bed.recordHistory(uid, 'late-rescore');
 });
