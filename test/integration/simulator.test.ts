@@ -33,23 +33,10 @@ async function simulate(name: string): Promise<{ summary: RunSummary; uid: strin
 
 const handedOff = (v: JourneyView) => v.handoff.status === 'delivered';
 
-test('every scenario is covered: the refused ones below, the accepted ones in test/workflow/scenarios.test.ts', () => {
-  expect(Object.keys(scenarios).sort()).toEqual(
-    [
-      'bad-signature',
-      'cancelled',
-      'device',
-      'duplicate-storm',
-      'expired',
-      'happy',
-      'incomplete',
-      'ios',
-      'late-rescore',
-      'out-of-order',
-      'reopened',
-      'wrong-environment-key',
-    ].sort(),
-  );
+const refused = ['bad-signature', 'wrong-environment-key'];
+
+test('every refused scenario is played below (the accepted ones are in test/workflow/scenarios.test.ts)', () => {
+  expect(Object.keys(scenarios).filter((name) => !scenarios[name]!.accepted)).toEqual(refused);
 });
 
 test('happy: decided APPROVE and handed off once', async () => {
@@ -61,16 +48,13 @@ test('happy: decided APPROVE and handed off once', async () => {
   expect(los.acceptedFor(uid, 'decision')).toHaveLength(1);
 });
 
-test.each(['bad-signature', 'wrong-environment-key'])(
-  '%s: every delivery refused with 403, no journey',
-  async (name) => {
-    const { uid, summary } = await simulate(name);
-    expect(summary.accepted).toBe(0);
-    expect(summary.deliveries.every((d) => d.status === 403)).toBe(true);
-    expect(summary.retried).toBe(summary.deliveries.length);
-    expect(await stack.exists(uid)).toBe(false);
-  },
-);
+test.each(refused)('%s: every delivery refused with 403, no journey', async (name) => {
+  const { uid, summary } = await simulate(name);
+  expect(summary.accepted).toBe(0);
+  expect(summary.deliveries.every((d) => d.status === 403)).toBe(true);
+  expect(summary.retried).toBe(summary.deliveries.length);
+  expect(await stack.exists(uid)).toBe(false);
+});
 
 test('the CLI prints each delivery and a one-line summary', async () => {
   const cli = resolve(__dirname, '..', '../src/simulator/main.ts');
