@@ -1,7 +1,9 @@
 /**
- * Four tiers, one folder each under test/, one command (`npm test` runs them all;
- * `npm run test:unit|test:integration|test:e2e|test:cluster` runs one):
+ * Five tiers, one folder each under test/, one command (`npm test` runs them all;
+ * `npm run test:unit|test:workflow|test:integration|test:e2e|test:cluster` runs one):
  *   unit         pure logic, no Temporal and no sockets: seconds, for the edit-test loop;
+ *   workflow     the journey on a real worker with mocked activities, on Temporal's time-skipping
+ *                test server: every timer path in journey time, without waiting for it;
  *   integration  the receiver, worker and journeys against a real Temporal dev server;
  *   e2e          the browser, the deployment files, the production entry points, fault injection;
  *   cluster      the production topology: a Temporal cluster on PostgreSQL, faults and load.
@@ -26,6 +28,12 @@ const tier = (name) => [`<rootDir>/test/${name}/**/*.test.ts`];
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: tier('unit') },
+    {
+      ...base,
+      displayName: 'workflow',
+      testMatch: tier('workflow'),
+      globalSetup: '<rootDir>/test/support/workflowTierSetup.ts',
+    },
     { ...withTemporal, displayName: 'integration', testMatch: tier('integration') },
     {
       ...withTemporal,

@@ -18,10 +18,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
   }
   const missing = wanted.filter((k) => !(k.name in existing));
   if (missing.length === 0) return;
-  await connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedType(k.type)])),
-  });
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: indexedTypes(missing) });
   for (let attempt = 0; attempt < 50; attempt++) {
     const now = await listed();
     if (missing.every((k) => k.name in now)) return;
@@ -70,6 +67,13 @@ export async function setRetention(connection: Connection, namespace: string, da
     namespace,
     config: { workflowExecutionRetentionTtl: msToTs(`${days}d`) },
   });
+}
+
+/** The journey's search attributes (or `keys`) as AddSearchAttributes takes them: name to indexed type. */
+export function indexedTypes(
+  keys: ReadonlyArray<{ name: string; type: string }> = Object.values(searchAttributes),
+): Record<string, temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(keys.map((k) => [k.name, indexedType(k.type)]));
 }
 
 function indexedType(type: string): temporal.api.enums.v1.IndexedValueType {

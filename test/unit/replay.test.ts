@@ -1,6 +1,7 @@
 /**
- * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npx jest
- * --selectProjects integration test/integration/journey.test.ts`) replayed against today's workflow
+ * Recorded histories (test/fixtures/histories, written by `RECORD_HISTORIES=1 npm run
+ * test:workflow` and `RECORD_HISTORIES=1 npx jest --selectProjects integration
+ * test/integration/journey.test.ts`) replayed against today's workflow
  * code, bundled in memory once for the file: no server, no build, never a stale bundle. A change
  * that is not deterministic, or not behind `patched()`, fails here. The top folder holds journeys
  * recorded before the `one-publish-per-task` patch (issue #16); `one-publish-per-task/` the same
