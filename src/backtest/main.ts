@@ -3,12 +3,12 @@
  * What a candidate policy would have decided for the journeys already decided. Changes nothing.
  */
 import { parseArgs } from 'node:util';
-import { ServiceError } from '@temporalio/client';
 import { loadWorkerConfig } from '../config/worker';
 import { durationSchema } from '../duration';
 import { StartupError } from '../failures';
 import { runMain } from '../startup';
 import { temporalSettings } from '../temporal/connection';
+import { refusedByTemporal } from '../temporal/errors';
 import { renderText } from './report';
 import { runBacktest } from './run';
 
@@ -86,9 +86,10 @@ async function main(): Promise<void> {
       console.log(`More journeys matched than --limit ${limit}: narrow the filter or raise the limit.`);
     console.log(`\nReport: ${outcome.files.html}\n        ${outcome.files.json}`);
   } catch (err) {
-    // Temporal refuses a malformed list filter with INVALID_ARGUMENT (3): the operator's to fix.
-    if (err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 3)
-      throw new StartupError(USAGE_EXIT, `--query: Temporal refused the filter: ${err.message.split('\n')[0]}`);
+    // Temporal refuses a malformed list filter: the operator's to fix.
+    const refused = refusedByTemporal(err);
+    if (refused !== null)
+      throw new StartupError(USAGE_EXIT, `--query: Temporal refused the filter: ${refused.split('\n')[0]}`);
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isGrpcServiceError, ServiceError, type Client, type ConnectionLike } from '@temporalio/client';
+import type { Client, ConnectionLike } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import express, {
   type ErrorRequestHandler,
@@ -15,6 +15,7 @@ import type { ReceiverConfig } from '../config/receiver';
 import { allDeployments, deploymentFor } from '../config/deployments';
 import { uidRef, type Logger } from '../logger';
 import { requestSpans } from '../telemetry';
+import { isProgrammingError, refusedByTemporal } from '../temporal/errors';
 import { deliver, type Verified } from './deliver';
 import { journeysApi } from './journeysApi';
 import { openApiDocument } from './openapi';
@@ -382,19 +383,12 @@ function frameworkRejection(err: unknown): Rejection | undefined {
   return undefined;
 }
 
-const GRPC_INVALID_ARGUMENT = 3;
-
 /**
  * What a failed signalWithStart means for Begini: 503 (retry) only for what can clear. Temporal
  * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
  */
 export function temporalRejection(err: unknown): Rejection {
-  const grpc = isGrpcServiceError(err)
-    ? err
-    : err instanceof ServiceError && isGrpcServiceError(err.cause)
-      ? err.cause
-      : undefined;
-  if (grpc?.code === GRPC_INVALID_ARGUMENT) {
+  if (refusedByTemporal(err) !== null) {
     return new Rejection(
       400,
       'rejected_by_temporal',
@@ -402,13 +396,7 @@ export function temporalRejection(err: unknown): Rejection {
       'Bad Request',
     );
   }
-  // A programming error of ours is not an outage; anything else from the client may clear.
-  if (
-    err instanceof TypeError ||
-    err instanceof RangeError ||
-    err instanceof ReferenceError ||
-    err instanceof SyntaxError
-  ) {
+  if (isProgrammingError(err)) {
     return new Rejection(500, 'internal_error', 'the event could not be handled', 'Internal Server Error');
   }
   const timedOut = err instanceof TimeoutError || /deadline/i.test((err as Error).message);

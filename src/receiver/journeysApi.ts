@@ -9,13 +9,7 @@
  * With several deployments, `?integration=<integrationId>` picks whose journeys (each lives in its
  * deployment's namespace). Every operator action is also one `operator action` audit log line.
  */
-import {
-  isGrpcServiceError,
-  ServiceError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Authenticate } from '../auth/authenticator';
@@ -25,6 +19,7 @@ import type { ReceiverConfig } from '../config/receiver';
 import { allDeployments } from '../config/deployments';
 import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';
+import { isProgrammingError, refusedByTemporal } from '../temporal/errors';
 import { journeyView } from './journeyView';
 import {
   FINAL_OUTCOMES,
@@ -236,13 +231,9 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
         if (journeys.length >= limit) break;
       }
     } catch (err) {
-      const grpc = isGrpcServiceError(err)
-        ? err
-        : err instanceof ServiceError && isGrpcServiceError(err.cause)
-          ? err.cause
-          : undefined;
-      if (grpc?.code === GRPC_INVALID_ARGUMENT)
-        throw new Rejection(400, 'invalid_query', `Temporal refused the list filter: ${grpc.details}`, 'Bad Request');
+      const refused = refusedByTemporal(err);
+      if (refused !== null)
+        throw new Rejection(400, 'invalid_query', `Temporal refused the list filter: ${refused}`, 'Bad Request');
       throw unavailable(err);
     }
     return { query, journeys };
@@ -369,8 +360,6 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
   return router;
 }
 
-const GRPC_INVALID_ARGUMENT = 3;
-
 /** An operator waits at most this long: a query or update no worker takes up in time is a 503, not a hung request. */
 const TEMPORAL_CALL_MS = 5_000;
 
@@ -415,13 +404,7 @@ function updateRejection(err: unknown, refusals: readonly JourneyRefusal[]): unk
  * or update that found no worker in time) can clear: 503, never a 500 that blames this code.
  */
 function unavailable(err: unknown): unknown {
-  if (
-    err instanceof Rejection ||
-    err instanceof TypeError ||
-    err instanceof RangeError ||
-    err instanceof ReferenceError
-  )
-    return err;
+  if (err instanceof Rejection || isProgrammingError(err)) return err;
   return new Rejection(
     503,
     'temporal_unavailable',
