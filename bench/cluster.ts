@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
+import { parseCodecKeys } from '../src/codec/aesGcm';
+import { payloadCodec } from '../src/codec/payloadCodec';
 import { LOS_SECRET, startLos } from '../dev/losStandIn';
 import { startTemporalCluster } from '../dev/cluster';
 import { installLikeImage, startClusterApps } from '../dev/clusterApps';
@@ -66,7 +67,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Record
     connection = await Connection.connect({ address: cluster.address });
     const client = new Client({
       connection,
-      dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] },
+      dataConverter: { payloadCodecs: [payloadCodec({ codecKeys: parseCodecKeys(CODEC_KEYS) })] },
     });
 
     const ackPath: Record<string, unknown> = {};

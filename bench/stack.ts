@@ -8,7 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
+import { parseCodecKeys } from '../src/codec/aesGcm';
+import { payloadCodec } from '../src/codec/payloadCodec';
 import { LOS_SECRET, startLos, type Los } from '../dev/losStandIn';
 import { freePort } from '../src/freePort';
 import { startDevServer, type DevServer } from '../dev/devServer';
@@ -61,7 +62,7 @@ export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record
   await registerSearchAttributes(connection, 'default');
   const client = new Client({
     connection,
-    dataConverter: { payloadCodecs: [new AesGcmCodec(parseCodecKeys(CODEC_KEYS))] },
+    dataConverter: { payloadCodecs: [payloadCodec({ codecKeys: parseCodecKeys(CODEC_KEYS) })] },
   });
   const los = await startLos();
   const [receiverPort, barePort, metricsPort] = [await freePort(), await freePort(), await freePort()];
