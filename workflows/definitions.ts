@@ -220,22 +220,32 @@ export const REVIEW_REJECTIONS = {
 /** The failure types a rejected redrive update carries. */
 export const REDRIVE_REJECTIONS = { notRedrivable: 'NotRedrivable', invalid: 'InvalidRedrive' } as const;
 
-/** One verified webhook delivery, as the receiver hands it to the applicant's journey. */
-export interface BeginiDelivery {
-  /**
-   * The applicant it was signed for. A payload copied into another journey (by someone with access
-   * to the Temporal frontend) is quarantined there. Absent in deliveries recorded before it existed.
-   */
-  uid?: string;
+/**
+ * A webhook event as the receiver parses it, and as the journey reads it: one shape from the
+ * parse (src/begini/events.ts) to the signal, so no field is copied by hand on the way.
+ */
+export interface BeginiEvent {
   type: string;
   /** One of the 7 documented event types. */
   recognised: boolean;
   /** A documented type whose details did not fit its schema; decisioning refers it. */
   malformed: boolean;
+  /** Schema issues, as `path: message`, when malformed. */
   issues: string[];
   details: Record<string, unknown>;
   reasons: unknown[] | null;
   score: ScoreFacts | null;
+  /** The newest of the event's own timestamps (epoch seconds), or null when it carries none. */
+  eventTime?: number | null;
+}
+
+/** One verified webhook delivery, as the receiver hands it to the applicant's journey. */
+export interface BeginiDelivery extends BeginiEvent {
+  /**
+   * The applicant it was signed for. A payload copied into another journey (by someone with access
+   * to the Temporal frontend) is quarantined there. Absent in deliveries recorded before it existed.
+   */
+  uid?: string;
   integrationId: string;
   environment: string;
   /** Which configured key verified the signature (its id, never the key). */
@@ -246,8 +256,6 @@ export interface BeginiDelivery {
   fingerprint: string;
   /** A hash of the type and the event's own timestamps: a re-serialised copy of the same event shares it. */
   semanticKey: string;
-  /** The newest of the event's own timestamps (epoch seconds), or null when it carries none. */
-  eventTime?: number | null;
 }
 
 /** Per-deployment journey timing, fixed when the journey starts so replays see the same values. */

@@ -7,7 +7,7 @@
  * without it the event cannot be routed to a journey.
  */
 import { z } from 'zod';
-import { isScoreEvent, scoreKindOf, type ScoreFacts } from '../../workflows/definitions';
+import { isScoreEvent, scoreKindOf, type BeginiEvent, type ScoreFacts } from '../../workflows/definitions';
 
 export const MAX_UID_LENGTH = 128;
 /** Begini's payloads nest about five deep; anything far deeper is not theirs and costs every parser. */
@@ -105,15 +105,8 @@ export function isKnownEventType(type: string): type is KnownEventType {
   return Object.prototype.hasOwnProperty.call(eventDetailSchemas, type);
 }
 
-export interface ParsedEvent {
-  type: string;
-  recognised: boolean;
-  malformed: boolean;
-  /** Schema issues, as `path: message`, when malformed. */
-  issues: string[];
-  details: Record<string, unknown>;
-  reasons: unknown[] | null;
-  score: ScoreFacts | null;
+/** The journey's event (BeginiEvent) plus what the receiver alone needs to key it. */
+export interface ParsedEvent extends BeginiEvent {
   /** The event's own timestamps (`*_at`, epoch seconds), the basis of its semantic key. */
   timestamps: Record<string, number>;
   /** The newest of `timestamps`, or null. */

@@ -49,17 +49,14 @@ function bounded<T>(value: T, maxBytes: number, what: string): T | { omitted: st
 
 export function toDelivery(v: Verified): BeginiDelivery {
   const fingerprint = sha256(v.rawBody);
-  const stamps = Object.entries(v.event.timestamps);
-  const reasons = v.event.reasons && bounded(v.event.reasons, MAX_REASONS_BYTES, 'reasons');
+  const { timestamps, ...event } = v.event;
+  const stamps = Object.entries(timestamps);
+  const reasons = event.reasons && bounded(event.reasons, MAX_REASONS_BYTES, 'reasons');
   return {
-    uid: v.uid,
-    type: v.event.type,
-    recognised: v.event.recognised,
-    malformed: v.event.malformed,
-    issues: v.event.issues,
-    details: bounded(v.event.details, MAX_DETAILS_BYTES, 'details'),
+    ...event,
+    details: bounded(event.details, MAX_DETAILS_BYTES, 'details'),
     reasons: Array.isArray(reasons) ? reasons : reasons && [reasons],
-    score: v.event.score,
+    uid: v.uid,
     integrationId: v.integrationId,
     environment: v.deployment.environment,
     keyId: v.keyId,
@@ -68,10 +65,9 @@ export function toDelivery(v: Verified): BeginiDelivery {
     // Hashed so that a key of any size costs the journey's dedupe memory the same.
     semanticKey: sha256(
       stamps.length
-        ? `${v.event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}`
-        : `${v.event.type}|sha256=${fingerprint}`,
+        ? `${event.type}|${stamps.map(([k, t]) => `${k}=${t}`).join(',')}`
+        : `${event.type}|sha256=${fingerprint}`,
     ),
-    eventTime: v.event.eventTime,
   };
 }
 
