@@ -14,15 +14,24 @@ beforeAll(async () => {
 });
 afterAll(() => bed?.teardown());
 
-/** Plays scenario `name` for a new applicant: each step in order, its copies at once. */
+/**
+ * Plays scenario `name` for a new applicant: each step in order, its copies at once. The first copy
+ * of a step that starts the journey goes alone: the Java test server can answer a signalWithStart
+ * that races another's start with "already started" despite USE_EXISTING, which the real server
+ * never does (the integration tier sends 20 at once into a journey that does not exist yet).
+ */
 async function play(name: string): Promise<string> {
   const uid = newUid();
   const now = Math.floor(Date.now() / 1000);
+  let started = false;
   for (const step of scenarios[name]!.steps) {
     if (step.pauseMs) await bed.skip(step.pauseMs);
     const options = { now: now + (step.at ?? 0), details: step.details };
-    const landed = await Promise.all(Array.from({ length: step.copies ?? 1 }, () => bed.send(step.type, uid, options)));
-    expect(new Set(landed)).toEqual(new Set(['journey']));
+    const send = () => bed.send(step.type, uid, options);
+    const first = started ? [] : [await send()];
+    started = true;
+    const rest = await Promise.all(Array.from({ length: (step.copies ?? 1) - first.length }, send));
+    expect(new Set([...first, ...rest])).toEqual(new Set(['journey']));
   }
   return uid;
 }
