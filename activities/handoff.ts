@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sign } from '../src/begini/verifier';
 import { uidRef, type Logger } from '../src/logger';
 import { TRACER_NAME } from '../src/tracerName';
-import { HANDOFF_REJECTED } from '../workflows/definitions';
+import { HANDOFF_FAILURE } from '../workflows/definitions';
 import type { HandoffRequest } from '../workflows/handoffRequests';
 
 export interface HandoffTarget {
@@ -132,7 +132,7 @@ export async function handOff(
   } catch (err) {
     endLosSpan(span, null, (err as Error).name);
     log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'LOS unreachable');
-    throw ApplicationFailure.retryable(`LOS unreachable: ${(err as Error).name}`, 'HandoffUnreachable');
+    throw ApplicationFailure.retryable(`LOS unreachable: ${(err as Error).name}`, HANDOFF_FAILURE.unreachable);
   }
   await discardBody(response);
   const { status } = response;
@@ -147,19 +147,19 @@ export async function handOff(
     log.warn({ status }, 'LOS answered with a redirect; not followed');
     throw ApplicationFailure.retryable(
       `LOS answered HTTP ${status} (redirects are not followed; check LOS_CALLBACK_URL)`,
-      'HandoffRedirected',
+      HANDOFF_FAILURE.redirected,
       { status },
     );
   }
   // 408 and 429 say "later"; any other 4xx says this request will never be accepted as it is.
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     log.warn({ status }, 'LOS rejected hand-off');
-    throw ApplicationFailure.nonRetryable(`LOS rejected the hand-off with HTTP ${status}`, HANDOFF_REJECTED, {
+    throw ApplicationFailure.nonRetryable(`LOS rejected the hand-off with HTTP ${status}`, HANDOFF_FAILURE.rejected, {
       status,
     });
   }
   log.warn({ status }, 'LOS hand-off failed; will retry');
-  throw ApplicationFailure.retryable(`LOS answered HTTP ${status}`, 'HandoffFailed', { status });
+  throw ApplicationFailure.retryable(`LOS answered HTTP ${status}`, HANDOFF_FAILURE.failed, { status });
 }
 
 /** Named and described by the HTTP semantic conventions; the URL's path and query are left out. */

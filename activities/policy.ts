@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError, issuesOf } from '../src/config/errors';
 import { durationSchema } from '../src/duration';
 import {
   FINAL_OUTCOMES,
@@ -79,13 +80,10 @@ export interface PolicyEvaluation extends PolicyDecision {
   input: PolicyInput;
 }
 
-export class PolicyConfigError extends Error {
-  override readonly name = 'PolicyConfigError';
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid policy ${source}:\n  ${problems.join('\n  ')}`);
+/** A policy file the worker refuses: it names the file, and every problem in it. */
+export class PolicyConfigError extends ConfigError {
+  constructor(source: string, problems: string[]) {
+    super(problems, 'invalid_policy', `policy ${source}`);
   }
 }
 
@@ -98,10 +96,7 @@ export function loadPolicy(path: string): Policy {
   }
   const result = policySchema.safeParse(raw);
   if (!result.success) {
-    throw new PolicyConfigError(
-      path,
-      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
+    throw new PolicyConfigError(path, issuesOf(result.error));
   }
   return result.data;
 }

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { freePort } from '../src/freePort';
-import { EXIT, StartupError } from '../src/failures';
+import { StartupError } from '../src/failures';
 import { startPostgres } from './postgres';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -56,7 +56,7 @@ export function ensure(script: string, what: string): string {
       stdio: ['ignore', 'pipe', 'inherit'],
     }).trim();
   } catch {
-    throw new StartupError(EXIT.missingTool, `no ${what} (see the lines above)`);
+    throw new StartupError('missing_tool', `no ${what} (see the lines above)`);
   }
 }
 

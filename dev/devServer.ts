@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { EXIT, StartupError } from '../src/failures';
+import { StartupError } from '../src/failures';
 
 export interface DevServerOptions {
   port: number;
@@ -38,7 +38,7 @@ export function ensureTemporalCli(): string {
   } catch {
     // scripts/ensure-temporal has said why, on stderr.
     throw new StartupError(
-      EXIT.missingTool,
+      'missing_tool',
       'no Temporal CLI (see the lines above): install Go, or the CLI, or set TEMPORAL_CLI_PATH',
     );
   }
@@ -49,7 +49,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const port of [options.port, options.uiPort]) {
     if (port !== null && !(await portIsFree(port, ip))) {
       throw new StartupError(
-        EXIT.portInUse,
+        'port_in_use',
         `port ${port} on ${ip} is in use: stop what holds it (another Temporal dev server?), or set TEMPORAL_ADDRESS to use a server that is already running`,
       );
     }

@@ -1,8 +1,10 @@
 /**
- * Failures to start that know their exit status (sysexits.h) and the one line to print. A leaf, so
- * that the modules that detect them (connections, listeners) need nothing else of ours.
+ * Failures to start that know their exit status (sysexits.h) and the one line to print. Near a leaf
+ * (it needs only the hierarchy's root), so that the modules that detect them (connections,
+ * listeners) need nothing else of ours.
  */
 import type { Server } from 'node:net';
+import { IntegrationError } from './errors';
 
 export const EXIT = {
   /** EX_USAGE: the command line is wrong. */
@@ -21,21 +23,36 @@ export const EXIT = {
   software: 70,
 } as const;
 
+/** Why an entry point did not start, and the exit status each reason ends the process with. */
+const EXIT_FOR = {
+  usage: EXIT.usage,
+  missing_tool: EXIT.missingTool,
+  port_in_use: EXIT.portInUse,
+  temporal_unreachable: EXIT.unavailable,
+} as const;
+
+export type StartupReason = keyof typeof EXIT_FOR;
+
 /** A failure to start that already knows its exit status and the one line to print. */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
+export class StartupError extends IntegrationError<StartupReason> {
+  readonly exitCode: number;
+  constructor(reason: StartupReason, message: string) {
+    super(reason, message);
+    this.exitCode = EXIT_FOR[reason];
+  }
+}
+
+/** The command line is wrong: the message says what, and how to call it. */
+export class UsageError extends StartupError {
+  constructor(message: string) {
+    super('usage', message);
   }
 }
 
 export class TemporalUnreachableError extends StartupError {
   constructor(address: string, cause: unknown) {
     super(
-      EXIT.unavailable,
+      'temporal_unreachable',
       `Temporal at ${address} is unreachable (${firstLine(cause)}): start it, or point TEMPORAL_ADDRESS at a running server (npm run dev starts one when TEMPORAL_ADDRESS is unset)`,
     );
   }
@@ -48,7 +65,7 @@ export function listenOrExplain(server: Server, port: number, host: string, sett
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
         reject(
           new StartupError(
-            EXIT.portInUse,
+            'port_in_use',
             `cannot listen on ${host}:${port} (${err.code === 'EADDRINUSE' ? 'in use' : 'not permitted'}): stop what holds it, or set ${setting}`,
           ),
         );

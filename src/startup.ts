@@ -2,7 +2,6 @@
  * How entry points start and refuse to: every failure to start is one line that says what and what
  * to do, with its own exit status (sysexits.h), never a stack trace.
  */
-import { PolicyConfigError } from '../activities/policy';
 import { ConfigError } from './config/errors';
 import { EXIT, firstLine, StartupError } from './failures';
 import type { Logger } from './logger';
@@ -12,7 +11,7 @@ export function configOrExit<T>(load: () => T, logger: Logger): T {
   try {
     return load();
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof PolicyConfigError) {
+    if (err instanceof ConfigError) {
       logger.fatal({ problems: err.problems }, 'refusing to start: invalid configuration');
       process.exit(EXIT.config);
     }
@@ -24,7 +23,7 @@ export function configOrExit<T>(load: () => T, logger: Logger): T {
 export function runMain(name: string, main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     const known = err instanceof StartupError;
-    if (err instanceof ConfigError || err instanceof PolicyConfigError) {
+    if (err instanceof ConfigError) {
       console.error(`${name}: invalid configuration: ${err.problems.join('; ')}`);
       process.exit(EXIT.config);
     }

@@ -9,8 +9,20 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const DEFAULT_TASK_QUEUE = 'begini-journeys';
 
-/** ApplicationFailure type of a hand-off the loan origination system refused for good. */
-export const HANDOFF_REJECTED = 'HandoffRejected';
+/**
+ * The ApplicationFailure types of a failed hand-off (the LOS's HTTP status rides in the details).
+ * Only `rejected` is for good, and the journey acts on it; the others can clear, and are retried.
+ */
+export const HANDOFF_FAILURE = {
+  /** The LOS answered a 4xx other than 408 or 429: this request will never be accepted as it is. */
+  rejected: 'HandoffRejected',
+  /** No answer: connection refused or reset, DNS, TLS, or the timeout. */
+  unreachable: 'HandoffUnreachable',
+  /** A 3xx, not followed: the cure is LOS_CALLBACK_URL, after which delivery resumes by itself. */
+  redirected: 'HandoffRedirected',
+  /** A 5xx, 408 or 429. */
+  failed: 'HandoffFailed',
+} as const;
 
 const SCORE_EVENT_SUFFIX = '_score.complete';
 

@@ -17,7 +17,7 @@ import { decisionRequest, lateEventRequest, type HandoffRequest } from './handof
 import { recordAudit, SYSTEM } from './audit';
 import {
   beginiEventSignal,
-  HANDOFF_REJECTED,
+  HANDOFF_FAILURE,
   journeyQuery,
   redriveUpdate,
   reviewUpdate,
@@ -273,7 +273,7 @@ async function deliverDecision(journey: JourneyState, publish: Publisher): Promi
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : err;
       const message = cause instanceof Error ? cause.message : String(cause);
-      if (cause instanceof ApplicationFailure && cause.type === HANDOFF_REJECTED) {
+      if (cause instanceof ApplicationFailure && cause.type === HANDOFF_FAILURE.rejected) {
         // The LOS answered this decision for good; the reviewer's next one is a new call, with a new key.
         journey.decisionsDelivered++;
         journey.handoff = { ...journey.handoff, status: 'rejected', lastError: message };
@@ -345,7 +345,7 @@ async function handOffLocally(
     return await publish.hold(() => handOffOnce.executeWithOptions({ summary }, [request]));
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
-    if (cause instanceof ApplicationFailure && cause.type === HANDOFF_REJECTED) throw err;
+    if (cause instanceof ApplicationFailure && cause.type === HANDOFF_FAILURE.rejected) throw err;
     return RETRY_AS_ACTIVITY;
   }
 }

@@ -1,5 +1,6 @@
 /** Who an operator is once authenticated, what their role allows, and how a request is refused. */
 import { OPERATOR_ROLES, type OperatorRole } from '../../workflows/definitions';
+import { IntegrationError } from '../errors';
 
 export interface Principal {
   /** The token's name in the tokens file, or the JWT's name claim (`sub` by default). */
@@ -28,15 +29,7 @@ export type AuthFailureReason =
   'missing_credentials' | 'invalid_token' | 'expired_token' | 'insufficient_role' | 'jwks_unavailable';
 
 /** A refused credential: 401 (who are you?), 403 (not allowed), 503 (the identity provider's keys are out of reach). */
-export class AuthFailure extends Error {
-  override readonly name = 'AuthFailure';
-  constructor(
-    readonly reason: AuthFailureReason,
-    message: string,
-  ) {
-    super(message);
-  }
-
+export class AuthFailure extends IntegrationError<AuthFailureReason> {
   get status(): 401 | 403 | 503 {
     if (this.reason === 'insufficient_role') return 403;
     if (this.reason === 'jwks_unavailable') return 503;

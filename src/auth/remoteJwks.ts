@@ -11,6 +11,7 @@ import {
   type JWSHeaderParameters,
   type KeyLike,
 } from 'jose';
+import { IntegrationError } from '../errors';
 
 export interface RemoteJwksLimits {
   /** The whole answer, in bytes; a provider's set is a few KiB. */
@@ -32,7 +33,11 @@ export const JWKS_LIMITS: RemoteJwksLimits = {
 };
 
 /** The provider's keys could not be had (unreachable, redirecting, over a cap, not a JWKS): it can clear. */
-export class JwksUnavailable extends Error {}
+export class JwksUnavailable extends IntegrationError<'jwks_unavailable'> {
+  constructor(message: string) {
+    super('jwks_unavailable', message);
+  }
+}
 
 type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<KeyLike | Uint8Array>;
 

@@ -5,15 +5,13 @@
 import { parseArgs } from 'node:util';
 import { loadWorkerConfig } from '../config/worker';
 import { durationSchema } from '../duration';
-import { StartupError } from '../failures';
+import { UsageError } from '../failures';
 import { runMain } from '../startup';
 import { temporalSettings } from '../temporal/connection';
 import { refusedByTemporal } from '../temporal/errors';
 import { renderText } from './report';
 import { runBacktest } from './run';
 
-/** EX_USAGE: the command line is wrong. */
-const USAGE_EXIT = 64;
 const MAX_LIMIT = 100_000;
 
 const usage = `usage: npm run backtest -- --policy FILE [options]
@@ -27,10 +25,9 @@ const usage = `usage: npm run backtest -- --policy FILE [options]
 Temporal from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (or a profile), payloads decrypted with
 PAYLOAD_CODEC_KEYS, as the worker does.`;
 
-class UsageError extends StartupError {
-  constructor(problem: string) {
-    super(USAGE_EXIT, `${problem}\n\n${usage}`);
-  }
+/** A wrong command line: the problem, then how to call it. */
+function usageError(problem: string): UsageError {
+  return new UsageError(`${problem}\n\n${usage}`);
 }
 
 function parseSince(value: string | undefined, now = Date.now()): Date | undefined {
@@ -39,7 +36,7 @@ function parseSince(value: string | undefined, now = Date.now()): Date | undefin
   if (duration.success) return new Date(now - duration.data);
   const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(date.getTime()))
-    throw new UsageError(`--since: expected a date (2026-11-01) or a duration (30d), got "${value}"`);
+    throw usageError(`--since: expected a date (2026-11-01) or a duration (30d), got "${value}"`);
   return date;
 }
 
@@ -57,16 +54,16 @@ async function main(): Promise<void> {
       },
     }));
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw usageError((err as Error).message);
   }
   if (values.help) {
     console.log(usage);
     return;
   }
-  if (!values.policy) throw new UsageError('--policy is required');
+  if (!values.policy) throw usageError('--policy is required');
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-    throw new UsageError(`--limit: expected a whole number from 1 to ${MAX_LIMIT}, got "${values.limit}"`);
+    throw usageError(`--limit: expected a whole number from 1 to ${MAX_LIMIT}, got "${values.limit}"`);
   const since = parseSince(values.since);
   const config = loadWorkerConfig(process.env);
   try {
@@ -88,8 +85,7 @@ async function main(): Promise<void> {
   } catch (err) {
     // Temporal refuses a malformed list filter: the operator's to fix.
     const refused = refusedByTemporal(err);
-    if (refused !== null)
-      throw new StartupError(USAGE_EXIT, `--query: Temporal refused the filter: ${refused.split('\n')[0]}`);
+    if (refused !== null) throw new UsageError(`--query: Temporal refused the filter: ${refused.split('\n')[0]}`);
     throw err;
   }
 }

@@ -15,6 +15,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { IntegrationError } from '../errors';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -29,15 +30,7 @@ export interface CodecKey {
 
 export type PayloadDecryptionReason = 'unknown_key' | 'tampered' | 'plaintext';
 
-export class PayloadDecryptionError extends Error {
-  override readonly name = 'PayloadDecryptionError';
-  constructor(
-    readonly reason: PayloadDecryptionReason,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class PayloadDecryptionError extends IntegrationError<PayloadDecryptionReason> {}
 
 /** The environment setting operators use for the migration allowance; named in refusals so they know where to look. */
 export const ACCEPT_PLAINTEXT_SETTING = 'PAYLOAD_CODEC_ACCEPT_PLAINTEXT_UNTIL';

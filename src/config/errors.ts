@@ -1,10 +1,18 @@
 /** A bad configuration fails with one error that lists every problem, so one edit fixes them all. */
 import type { z } from 'zod';
+import { IntegrationError } from '../errors';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+/**
+ * `invalid_configuration`: a process's settings or the deployments file; `invalid_policy`: the
+ * lender's policy file. Either way the process refuses to start (EX_CONFIG).
+ */
+export class ConfigError extends IntegrationError<'invalid_configuration' | 'invalid_policy'> {
+  constructor(
+    readonly problems: string[],
+    reason: 'invalid_configuration' | 'invalid_policy' = 'invalid_configuration',
+    subject = 'configuration',
+  ) {
+    super(reason, `invalid ${subject}:\n  - ${problems.join('\n  - ')}`);
   }
 }
 

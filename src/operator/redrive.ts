@@ -9,7 +9,7 @@
  * Journeys go one at a time at most --per-second, each printed as it is done; --dry-run only lists.
  */
 import { parseArgs } from 'node:util';
-import { EXIT } from '../failures';
+import { EXIT, StartupError, UsageError } from '../failures';
 import { paced } from './pace';
 
 export interface RedriveOutcome {
@@ -22,8 +22,6 @@ type Print = (line: string) => void;
 
 const USAGE =
   'usage: npm run redrive -- --reason <text> (--uid <uid>… | --query <visibility filter>) [--dry-run] [--limit N] [--per-second N] [--integration <id>]';
-
-export class UsageError extends Error {}
 
 /** Runs the redrive; returns each journey's outcome. Throws UsageError for a wrong command line. */
 export async function redrive(
@@ -111,6 +109,6 @@ if (require.main === module) {
     })
     .catch((err: unknown) => {
       console.error(`redrive: ${(err as Error).message}`);
-      process.exit(err instanceof UsageError ? EXIT.usage : EXIT.software);
+      process.exit(err instanceof StartupError ? err.exitCode : EXIT.software);
     });
 }

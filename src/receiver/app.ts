@@ -24,6 +24,7 @@ import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejecti
 import { cached } from './cached';
 import { noSpool, type SpoolInstead, type VaultRefused } from '../spool/intake';
 import { uidRateLimiter } from './uidRateLimit';
+import { IntegrationError } from '../errors';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
 /** With BEGINI_API_KEY every integration id is this receiver's: the vault keeps them all under one name. */
@@ -411,8 +412,10 @@ export function temporalRejection(err: unknown): Rejection {
   );
 }
 
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
+class TimeoutError extends IntegrationError<'timeout'> {
+  constructor(ms: number) {
+    super('timeout', `no answer in ${ms} ms`);
+  }
 }
 
 /** A hard bound on the answer, even if the gRPC deadline never fires (e.g. a lazy connect hangs). */
@@ -422,7 +425,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`no answer in ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
       }),
     ]);
   } finally {

@@ -1,15 +1,16 @@
 /** Every non-200 answer: a stable reason code an integrator can act on, and a short message. */
 import { z } from 'zod';
+import { IntegrationError } from '../errors';
 
-export class Rejection extends Error {
+export class Rejection extends IntegrationError {
   constructor(
     readonly status: number,
-    readonly reason: string,
+    reason: string,
     message: string,
     readonly detail = 'Rejected',
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(reason, message);
   }
 }
 

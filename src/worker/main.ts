@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadPolicy } from '../../activities/policy';
-import { EXIT, StartupError } from '../failures';
+import { StartupError } from '../failures';
 import { loadWorkerConfig } from '../config/worker';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   installRuntime(logger, { metricsAddress: sdkMetricsAddress });
   // The bundle `npm run build` made: nothing is bundled at start. Traced workflows when tracing is on.
   const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
-  if (!existsSync(bundlePath)) throw new StartupError(EXIT.missingTool, `${bundlePath} is missing: run npm run build`);
+  if (!existsSync(bundlePath)) throw new StartupError('missing_tool', `${bundlePath} is missing: run npm run build`);
   const workflowBundle = { codePath: bundlePath };
   const { worker, connection, namespace } = await createJourneyWorker({
     config,

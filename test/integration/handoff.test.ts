@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { callbackBody, handOff, type HandoffTarget } from '../../activities/handoff';
 import { verifySignature } from '../../src/begini/verifier';
 import { createLogger, keyUidRefs } from '../../src/logger';
-import { HANDOFF_REJECTED } from '../../workflows/definitions';
+import { HANDOFF_FAILURE } from '../../workflows/definitions';
 import type { HandoffRequest } from '../../workflows/handoffRequests';
 
 keyUidRefs([{ key: Buffer.alloc(32, 1) }]);
@@ -122,7 +122,7 @@ describe('handOff', () => {
   test('422: a non-retryable HandoffRejected', async () => {
     const los = await serve((_req, res) => res.writeHead(422).end('{"error":"bad decision"}'));
     const failure = await failureOf(handOff(target(los.url), request, logger));
-    expect(failure.type).toBe(HANDOFF_REJECTED);
+    expect(failure.type).toBe(HANDOFF_FAILURE.rejected);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.details).toEqual([{ status: 422 }]);
   });
@@ -130,7 +130,7 @@ describe('handOff', () => {
   test('503: retryable', async () => {
     const los = await serve((_req, res) => res.writeHead(503).end('down for maintenance'));
     const failure = await failureOf(handOff(target(los.url), request, logger));
-    expect(failure.type).toBe('HandoffFailed');
+    expect(failure.type).toBe(HANDOFF_FAILURE.failed);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.details).toEqual([{ status: 503 }]);
   });
@@ -156,7 +156,7 @@ describe('handOff', () => {
 
       expect(los.received).toHaveLength(1);
       expect(elsewhere.received).toHaveLength(0);
-      expect(failure.type).toBe('HandoffRedirected');
+      expect(failure.type).toBe(HANDOFF_FAILURE.redirected);
       expect(failure.nonRetryable).toBe(false);
       expect(failure.details).toEqual([{ status }]);
       expect(failure.message).toContain(`HTTP ${status}`);
@@ -279,7 +279,7 @@ describe('Standard Webhooks', () => {
 
     // The clock is read before handOff's first await, so the first attempt is stamped 90 s ago.
     const failure = await failureOf(withClock(firstAttemptAt, () => handOff(target(los.url), request, logger)));
-    expect(failure.type).toBe('HandoffFailed');
+    expect(failure.type).toBe(HANDOFF_FAILURE.failed);
     const result = await handOff(target(los.url), request, logger);
 
     const [first, second] = los.received;

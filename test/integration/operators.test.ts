@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startLos, type Los } from '../../dev/losStandIn';
-import { redrive as redriveCli, UsageError } from '../../src/operator/redrive';
+import { UsageError } from '../../src/failures';
+import { redrive as redriveCli } from '../../src/operator/redrive';
 import {
   redriveUpdate,
   reviewUpdate,
@@ -117,8 +118,7 @@ describe('the reviewer on a decision is the authenticated principal', () => {
       requestId: result.headers.get('x-request-id'),
     });
     // The audit log line names the principal and the journey by ref, never by uid.
-    const line = stack
-      .logText()
+    const line = (await stack.logText())
       .split('\n')
       .find((l) => l.includes('"operator action"') && l.includes(String(result.headers.get('x-request-id'))));
     expect(JSON.parse(line!)).toMatchObject({
@@ -357,8 +357,7 @@ describe('redrive', () => {
     const second = await review('admin', 'DECLINE');
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ reason: 'not_in_review' });
-    const lines = stack
-      .logText()
+    const lines = (await stack.logText())
       .split('\n')
       .filter((l) => l.includes('"operator action"') && l.includes(requestId))
       .map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -136,7 +136,7 @@ describe('signature', () => {
     expect(unknown.body).toEqual(mismatch.body);
     expect(unknown.body).toMatchObject({ detail: 'Validation Failure', reason: 'signature_mismatch' });
     await expectNoWorkflow(id);
-    expect(stack.logText()).toMatch(/"verdict":"unknown_integration"/);
+    expect(await stack.logText()).toMatch(/"verdict":"unknown_integration"/);
   });
 
   test('a test-environment key against the production integration is a mismatch', async () => {
@@ -489,7 +489,7 @@ describe('graceful shutdown', () => {
 describe('logs', () => {
   test('contain neither a configured key nor any uid in plaintext', async () => {
     await stack.stop();
-    expect(stack.logText()).toContain('"uidRef"');
+    expect(await stack.logText()).toContain('"uidRef"');
     expect(allLogs().length).toBeGreaterThan(1000);
     expect(leakedInLogs([OLD_KEY, NEW_KEY, TEST_ENV_KEY, TEST_KEY, ...uidsSent])).toEqual([]);
   });

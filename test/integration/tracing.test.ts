@@ -111,8 +111,7 @@ test('one delivery is one connected trace: webhook → signalWithStart → workf
   );
 
   // The worker's log lines name the span they were logged in.
-  const handoffLine = stack
-    .logText()
+  const handoffLine = (await stack.logText())
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Record<string, unknown>)

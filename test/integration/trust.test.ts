@@ -388,7 +388,7 @@ describe('listeners by audience', () => {
     expect(
       Number(/begini_webhook_requests_total\{status="404",reason="not_found"\} (\d+)/.exec(metrics)?.[1]),
     ).toBeGreaterThanOrEqual(3);
-    expect(single.logText()).toMatch(/"route":"other","status":404,"reason":"not_found"/);
+    expect(await single.logText()).toMatch(/"route":"other","status":404,"reason":"not_found"/);
   });
 });
 

@@ -371,7 +371,7 @@ test('vaulting failing leaves the 403 exactly as it is, and is counted', async (
   expect(after.body).toEqual(before.body);
   await vaultSettled({}, 1, 'failed');
   expect((await vaultOutcomes()).failed).toBe(1);
-  expect(stack.logText()).toContain('vaulting failed');
+  expect(await stack.logText()).toContain('vaulting failed');
 });
 
 async function waitFor(condition: () => boolean, ms = 30_000): Promise<void> {

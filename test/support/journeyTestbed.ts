@@ -25,7 +25,7 @@ import { indexedTypes } from '../../src/temporal/namespace';
 import type { HandoffRequest } from '../../workflows/handoffRequests';
 import {
   beginiEventSignal,
-  HANDOFF_REJECTED,
+  HANDOFF_FAILURE,
   journeyQuery,
   workflowIdFor,
   type JourneyView,
@@ -194,8 +194,8 @@ export async function journeyTestbed(env: Record<string, string> = {}): Promise<
       const idempotencyKey = idempotencyKeyFor(request.idempotencySource);
       const answer = bed.los(request, attempt);
       bed.handoffs.push({ request, idempotencyKey, bytes: JSON.stringify(request), attempt, at, answer });
-      if (answer === 'rejects') throw ApplicationFailure.nonRetryable('LOS answered 400', HANDOFF_REJECTED);
-      if (answer === 'fails') throw ApplicationFailure.retryable('LOS answered 503', 'HandoffFailed');
+      if (answer === 'rejects') throw ApplicationFailure.nonRetryable('LOS answered 400', HANDOFF_FAILURE.rejected);
+      if (answer === 'fails') throw ApplicationFailure.retryable('LOS answered 503', HANDOFF_FAILURE.failed);
       return { delivered: true, status: 200, idempotencyKey };
     },
   };

@@ -42,7 +42,8 @@ export interface Stack {
   exists(workflowId: string): Promise<boolean>;
   journey(workflowId: string): Promise<JourneyView>;
   waitForJourney(workflowId: string, until: (view: JourneyView) => boolean, timeoutMs?: number): Promise<JourneyView>;
-  logText(): string;
+  /** The log so far, every line written before the call included (the file stream writes behind). */
+  logText(): Promise<string>;
   /** With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture. */
   recordHistory(workflowId: string, name: string): Promise<void>;
   stop(): Promise<void>;
@@ -146,7 +147,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         `journey ${workflowId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
       );
     },
-    logText: () => readFileSync(logFile, 'utf8'),
+    async logText() {
+      // A write's callback runs once it and every write before it reached the file.
+      if (!logStream.writableEnded) await new Promise<void>((r) => logStream.write('', () => r()));
+      return readFileSync(logFile, 'utf8');
+    },
     async recordHistory(workflowId, name) {
       if (process.env.RECORD_HISTORIES !== '1') return;
       mkdirSync(HISTORY_FIXTURES, { recursive: true });
