@@ -158,8 +158,21 @@ const workloads = (ms: Manifest[]) => ms.filter((m): m is Workload => m.kind ===
 const ofComponent = (ms: Manifest[], name: string) => workloads(ms).filter((w) => component(w) === name);
 const containersOf = (pod: PodSpec) => [...(pod.initContainers ?? []), ...pod.containers];
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name)?.value;
-const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
-  Object.entries(selector).every(([key, value]) => labels[key] === value);
+const deployments = (ms: Manifest[]) => workloads(ms).filter((w) => w.kind === 'Deployment');
+
+/** The one object of `kind` whose label selector (`spec[field]`) selects the Deployment's pods; fails unless one. */
+function selectingOne(ms: Manifest[], kind: string, field: string, deployment: Workload): Manifest {
+  const labels = deployment.spec.template.metadata.labels;
+  const found = ms
+    .filter((m) => m.kind === kind)
+    .filter((m) => {
+      const selector = (m.spec[field] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels;
+      return selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
+    });
+  const name = deployment.metadata.name;
+  expect({ deployment: name, kind, count: found.length }).toEqual({ deployment: name, kind, count: 1 });
+  return found[0]!;
+}
 
 /** Every Secret a pod can read: env, envFrom and volumes. */
 function secretsReadBy(pod: PodSpec): string[] {
@@ -221,17 +234,9 @@ describe.each(VALUE_SETS)('$name', (set) => {
   test("the internal, codec and worker metrics ports admit only the operators' selector; the webhook port all", () => {
     const manifests = manifestsOf(set);
     const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
-    const deployments = workloads(manifests).filter((w) => w.kind === 'Deployment');
-    for (const deployment of deployments) {
-      const labels = deployment.spec.template.metadata.labels;
-      const applying = policies.filter((p) =>
-        matches((p.spec.podSelector as { matchLabels: Record<string, string> }).matchLabels, labels),
-      );
-      expect({ deployment: deployment.metadata.name, policies: applying.length }).toEqual({
-        deployment: deployment.metadata.name,
-        policies: 1,
-      });
-      const rules = (applying[0]!.spec.ingress as PeerRule[]) ?? [];
+    for (const deployment of deployments(manifests)) {
+      const policy = selectingOne(manifests, 'NetworkPolicy', 'podSelector', deployment);
+      const rules = (policy.spec.ingress as PeerRule[]) ?? [];
       // A rule without ports would admit every port.
       expect(rules.filter((r) => !r.ports)).toEqual([]);
       for (const container of deployment.spec.template.spec.containers) {
@@ -299,17 +304,9 @@ describe.each(VALUE_SETS)('$name', (set) => {
     expect(namespaceOf(ofComponent(manifests, 'receiver')[0]!)).toBe(set.namespaces[0]);
 
     // Every Deployment has one PDB selecting its pods, and an HPA, when there is one, owns its replicas.
-    const pdbs = manifests.filter((m) => m.kind === 'PodDisruptionBudget');
     const hpas = manifests.filter((m) => m.kind === 'HorizontalPodAutoscaler');
-    for (const deployment of workloads(manifests).filter((w) => w.kind === 'Deployment')) {
-      const labels = deployment.spec.template.metadata.labels;
-      const selecting = pdbs.filter((p) =>
-        matches((p.spec.selector as { matchLabels: Record<string, string> }).matchLabels, labels),
-      );
-      expect({ deployment: deployment.metadata.name, pdbs: selecting.length }).toEqual({
-        deployment: deployment.metadata.name,
-        pdbs: 1,
-      });
+    for (const deployment of deployments(manifests)) {
+      selectingOne(manifests, 'PodDisruptionBudget', 'selector', deployment);
       const hpa = hpas.find((h) => (h.spec.scaleTargetRef as { name: string }).name === deployment.metadata.name);
       expect({ deployment: deployment.metadata.name, replicas: deployment.spec.replicas === undefined }).toEqual({
         deployment: deployment.metadata.name,
