@@ -5,7 +5,7 @@ import { historyIsLong, publisher } from './publish';
 
 /**
  * Records deliveries that arrive after a uid's journey has closed. It never decides: the journey
- * decided once already. It lives beside the journey (see `afterCloseWorkflowId`) so operators
+ * decided once already. It runs under the journey's own workflow ID (workflowIdFor), so operators
  * find it by uid, and it closes after a settle period with no new deliveries.
  */
 export async function deliveriesAfterClose(input: JourneyInput & { carried?: JourneyState }): Promise<JourneyView> {

@@ -27,7 +27,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
   throw new Error('search attributes were added but never listed');
 }
 
-const GRPC_NOT_FOUND = 5;
+export const GRPC_NOT_FOUND = 5;
 
 /**
  * Creates the namespace if it does not exist yet (each Begini deployment may have its own), with
@@ -74,6 +74,11 @@ export function indexedTypes(
   keys: ReadonlyArray<{ name: string; type: string }> = Object.values(searchAttributes),
 ): Record<string, temporal.api.enums.v1.IndexedValueType> {
   return Object.fromEntries(keys.map((k) => [k.name, indexedType(k.type)]));
+}
+
+/** The SDK's name (`KEYWORD`, `KEYWORD_LIST`, …) of an indexed type as ListSearchAttributes reports it. */
+export function typeOfIndexed(value: temporal.api.enums.v1.IndexedValueType): string {
+  return (temporal.api.enums.v1.IndexedValueType[value] ?? 'UNSPECIFIED').replace(/^INDEXED_VALUE_TYPE_/, '');
 }
 
 function indexedType(type: string): temporal.api.enums.v1.IndexedValueType {

@@ -29,6 +29,17 @@ function resolvedServices(env: string): Record<string, Service> {
   return (parseYaml(compose(composeProject(env), 'config')) as { services: Record<string, Service> }).services;
 }
 
+/** Each bind or volume a resolved service mounts, from either the short or the long syntax. */
+function mounts(service: Service): Array<{ source: string; target: string; readOnly: boolean }> {
+  return ((service.volumes ?? []) as Array<string | { source: string; target: string; read_only?: boolean }>).map(
+    (v) => {
+      if (typeof v !== 'string') return { source: v.source, target: v.target, readOnly: v.read_only === true };
+      const [source, target, mode] = v.split(':');
+      return { source: source!, target: target!, readOnly: mode === 'ro' };
+    },
+  );
+}
+
 function envFile(values: Record<string, string>): string {
   return Object.entries(values)
     .map(([name, value]) => `${name}=${value}\n`)
@@ -221,12 +232,10 @@ test('the compose file runs the Temporal configuration and schema script the clu
   const services = resolvedServices(
     envFile({ POSTGRES_PASSWORD: 'only-for-validation', BEGINI_API_KEY: 'x', ...REQUIRED_FOR_VALIDATION }),
   );
-  const mounted = (service: Service) =>
-    (service.volumes as Array<string | { source: string; target: string }>).map((v) =>
-      typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`,
-    );
   for (const name of ['temporal', 'temporal-schema']) {
-    expect(mounted(services[name]!).some((m) => /\/deploy\/temporal:\/etc\/temporal\/deploy$/.test(m))).toBe(true);
+    expect(
+      mounts(services[name]!).some((m) => m.source.endsWith('/deploy/temporal') && m.target === '/etc/temporal/deploy'),
+    ).toBe(true);
   }
   expect(JSON.stringify(services['temporal-schema']!.entrypoint)).toContain('/etc/temporal/deploy/setup-schema.sh');
   const entrypoint = JSON.stringify(services.temporal!.entrypoint);
@@ -241,6 +250,57 @@ test('the compose file runs the Temporal configuration and schema script the clu
   expect(services.temporal!.depends_on).toMatchObject({
     'temporal-schema': { condition: 'service_completed_successfully' },
   });
+});
+
+/** The settings that name a file the container reads at start: without a mount it refuses to start. */
+const FILE_SETTINGS = {
+  BEGINI_DEPLOYMENTS_FILE: '/config/deployments.yaml',
+  OPERATOR_TOKENS_FILE: '/config/operators.yaml',
+  POLICY_FILE: '/config/policy.yaml',
+};
+
+test('every service that takes a file setting mounts config/ read-only at /config, where the setting points', () => {
+  const dir = composeProject(
+    envFile({
+      POSTGRES_PASSWORD: 'only-for-validation',
+      BEGINI_API_KEY: 'x',
+      ...REQUIRED_FOR_VALIDATION,
+      ...FILE_SETTINGS,
+    }),
+  );
+  const { services } = parseYaml(compose(dir, 'config')) as { services: Record<string, Service> };
+  const readers = Object.fromEntries(
+    Object.entries(services)
+      .map(([name, service]) => [
+        name,
+        Object.keys(FILE_SETTINGS).filter((k) => k in ((service.environment as object | undefined) ?? {})),
+      ])
+      .filter(([, settings]) => settings!.length),
+  );
+  expect(readers).toEqual({
+    receiver: ['BEGINI_DEPLOYMENTS_FILE', 'OPERATOR_TOKENS_FILE'],
+    worker: ['POLICY_FILE'],
+  });
+  for (const [name, settings] of Object.entries(readers)) {
+    const environment = services[name]!.environment as Record<string, string>;
+    for (const setting of settings as Array<keyof typeof FILE_SETTINGS>) {
+      expect({ name, setting, value: environment[setting] }).toEqual({ name, setting, value: FILE_SETTINGS[setting] });
+    }
+    expect({ name, mounts: mounts(services[name]!).filter((m) => m.target === '/config') }).toEqual({
+      name,
+      mounts: [{ source: join(dir, 'config'), target: '/config', readOnly: true }],
+    });
+  }
+  // The directory ships, explained, so the mount has a source on a fresh clone.
+  expect(existsSync(resolve(ROOT, 'config/README.md'))).toBe(true);
+});
+
+test('every variable .env.example names reaches a service', () => {
+  const example = readFileSync(resolve(ROOT, '.env.example'), 'utf8');
+  const named = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+  expect(named.length).toBeGreaterThan(10);
+  const composeFile = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
+  expect(named.filter((name) => !composeFile.includes(`\${${name}:`))).toEqual([]);
 });
 
 test('the receiver publishes its internal port on loopback only', () => {
