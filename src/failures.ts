@@ -29,6 +29,8 @@ const EXIT_FOR = {
   missing_tool: EXIT.missingTool,
   port_in_use: EXIT.portInUse,
   temporal_unreachable: EXIT.unavailable,
+  /** Temporal Cloud's namespace lacks what the journeys need; setup-temporal printed the plan. */
+  namespace_incomplete: EXIT.config,
 } as const;
 
 export type StartupReason = keyof typeof EXIT_FOR;

@@ -7,7 +7,7 @@
  */
 import { searchAttributes } from '../../workflows/definitions';
 import { loadSetupConfig } from '../config/setup';
-import { EXIT, StartupError, TemporalUnreachableError } from '../failures';
+import { StartupError, TemporalUnreachableError } from '../failures';
 import { createLogger } from '../logger';
 import { configOrExit, runMain } from '../startup';
 import { inspectNamespace } from './cloudCheck';
@@ -71,7 +71,10 @@ async function checkCloud(connection: Connection, namespace: string, retentionDa
   for (const finding of plan.findings) console.log(`  - ${finding}`);
   console.log('\nRun (tcld login, or tcld --api-key <key>), or apply deploy/temporal-cloud/main.tf:\n');
   for (const command of plan.commands) console.log(command);
-  throw new StartupError(EXIT.config, `namespace ${namespace} is missing what the journeys need (plan above)`);
+  throw new StartupError(
+    'namespace_incomplete',
+    `namespace ${namespace} is missing what the journeys need (plan above)`,
+  );
 }
 
 runMain('setup-temporal', main);
