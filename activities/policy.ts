@@ -39,19 +39,53 @@ const condition = z.strictObject({
   permissionsGrantedAllOf: strings.optional(),
 });
 
-const rule = z.strictObject({ reason: z.string().min(1), outcome, when: condition });
-
-export const policySchema = z.strictObject({
-  version: z.string().min(1),
-  /** When no rule matches. */
-  defaultOutcome: outcome,
-  review: z.strictObject({
-    deadline: durationSchema,
-    /** What a referred journey becomes when no reviewer acts before the deadline. */
-    fallback: z.enum(FINAL_OUTCOMES),
+/**
+ * A rule names its reason by `code` (for machines) and `text` (applicant-facing, for an adverse-action
+ * notice); `priority` orders principal reasons, lowest first. The older `reason` field is still read as
+ * the code so lenders' existing policy files keep loading.
+ */
+const rule = z.preprocess(
+  (raw) => {
+    if (raw && typeof raw === 'object' && 'reason' in raw && !('code' in raw)) {
+      const { reason, ...rest } = raw as Record<string, unknown>;
+      return { ...rest, code: reason };
+    }
+    return raw;
+  },
+  z.strictObject({
+    code: z.string().min(1),
+    text: z.string().min(1).optional(),
+    priority: z.number().int().default(100),
+    outcome,
+    when: condition,
   }),
-  rules: z.array(rule),
-});
+);
+
+export const policySchema = z
+  .strictObject({
+    version: z.string().min(1),
+    /** When no rule matches. */
+    defaultOutcome: outcome,
+    review: z.strictObject({
+      deadline: durationSchema,
+      /** What a referred journey becomes when no reviewer acts before the deadline. */
+      fallback: z.enum(FINAL_OUTCOMES),
+    }),
+    rules: z.array(rule),
+  })
+  .superRefine((policy, ctx) => {
+    // A decline must be explainable to the applicant, including one a lapsed referral falls back to.
+    policy.rules.forEach((r, i) => {
+      const declines = r.outcome === 'DECLINE' || (r.outcome === 'REFER' && policy.review.fallback === 'DECLINE');
+      if (declines && !r.text) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'text'],
+          message: `rule ${r.code} can decline but has no text`,
+        });
+      }
+    });
+  });
 
 export type Policy = z.infer<typeof policySchema>;
 type Condition = z.infer<typeof condition>;
@@ -113,7 +147,7 @@ export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecisi
       (worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst),
       'APPROVE',
     );
-    reasons = matched.filter((r) => r.outcome === outcome).map((r) => r.reason);
+    reasons = matched.filter((r) => r.outcome === outcome).map((r) => r.code);
   }
   return {
     outcome,

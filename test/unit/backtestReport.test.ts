@@ -39,7 +39,7 @@ const candidate = policySchema.parse({
   review: { deadline: '1h', fallback: 'DECLINE' },
   rules: [
     { reason: '<img src=x onerror=alert(1)>', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
-    { reason: 'band_b', outcome: 'REFER', when: { riskBandIn: ['B'] } },
+    { reason: 'band_b', text: 'Band B.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
   ],
 });
 

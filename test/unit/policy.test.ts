@@ -82,7 +82,7 @@ describe('rule conditions', () => {
       version: 'v',
       defaultOutcome: 'APPROVE',
       review: { deadline: '1h', fallback: 'DECLINE' },
-      rules: [{ reason: 'hit', outcome: 'DECLINE', when }],
+      rules: [{ reason: 'hit', text: 'Hit.', outcome: 'DECLINE', when }],
     });
   const hits = (when: Record<string, unknown>, i: Partial<PolicyInput> = {}) =>
     evaluatePolicy(only(when), input(i)).outcome === 'DECLINE';
