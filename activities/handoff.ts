@@ -34,10 +34,21 @@ export interface HandoffResult {
 export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
 
 /**
- * The body's contract version (docs/los-callback/*.schema.json). Additive changes keep it; a field
- * removed, renamed or retyped, or a new outcome, needs a new one, so an LOS can tell which it got.
+ * The body's contract versions (docs/los-callback/*.schema.json). Additive changes keep one; a field
+ * removed, renamed, retyped or newly required, or a new outcome, needs a new one, so an LOS can tell
+ * which it got. `2026-12` requires the decision's principal reasons.
  */
-export const LOS_CALLBACK_SCHEMA_VERSION = '2026-11';
+export const LOS_CALLBACK_SCHEMA_VERSIONS = ['2026-11', '2026-12'] as const;
+export const LOS_CALLBACK_SCHEMA_VERSION = LOS_CALLBACK_SCHEMA_VERSIONS[1];
+
+/**
+ * Read off the decision the body carries, never off the worker sending it: a decision made before
+ * principal reasons existed goes as 2026-11 on every retry, resend and redrive, whichever worker
+ * version sends it, so one Idempotency-Key never carries two bodies.
+ */
+function schemaVersionOf(request: HandoffRequest): (typeof LOS_CALLBACK_SCHEMA_VERSIONS)[number] {
+  return request.payload.decision?.principalReasons ? LOS_CALLBACK_SCHEMA_VERSION : LOS_CALLBACK_SCHEMA_VERSIONS[0];
+}
 
 const WHSEC_PREFIX = 'whsec_';
 /** Padded standard base64, the only form the Standard Webhooks libraries decode. */
@@ -70,7 +81,7 @@ function standardWebhooksSignature(key: Uint8Array, id: string, timestamp: numbe
 export function callbackBody(request: HandoffRequest): string {
   return JSON.stringify({
     ...request.payload,
-    schemaVersion: LOS_CALLBACK_SCHEMA_VERSION,
+    schemaVersion: schemaVersionOf(request),
     kind: request.kind,
     uid: request.uid,
     idempotencyKey: idempotencyKeyFor(request.idempotencySource),

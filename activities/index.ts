@@ -3,6 +3,8 @@ import type { Logger } from '../src/logger';
 import type { HandoffRequest } from '../workflows/handoffRequests';
 import { handOff, type HandoffTarget } from './handoff';
 import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from './policy';
+import { principalReasons, unknownReasonCodes } from './principalReasons';
+import type { PrincipalReason } from '../workflows/definitions';
 
 export type { HandoffResult, HandoffTarget } from './handoff';
 export type { HandoffRequest } from '../workflows/handoffRequests';
@@ -18,7 +20,12 @@ export function createActivities({ policy, handoff, logger }: ActivityDeps) {
   return {
     // An activity, not workflow code, so a policy change never breaks replay of open journeys.
     async evaluatePolicy(input: PolicyInput): Promise<PolicyEvaluation> {
-      return { ...evaluatePolicy(policy, input), input };
+      const decision = evaluatePolicy(policy, input);
+      return { ...decision, principalReasons: principalReasons(policy, decision.reasons), input };
+    },
+    /** A reviewer's reason codes in the policy's words; `unknown` lists codes the policy lacks. */
+    async explainReasons(codes: string[]): Promise<{ principalReasons: PrincipalReason[]; unknown: string[] }> {
+      return { principalReasons: principalReasons(policy, codes), unknown: unknownReasonCodes(policy, codes) };
     },
     async handOff(request: HandoffRequest) {
       return handOff(handoff, request, logger, Context.current().cancellationSignal);

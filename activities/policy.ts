@@ -11,10 +11,12 @@ import { durationSchema } from '../src/duration';
 import {
   FINAL_OUTCOMES,
   OUTCOMES,
+  REASON_CODE,
   type ApplicationStatus,
   type DecisionTrigger,
   type FinalOutcome,
   type Outcome,
+  type PrincipalReason,
   type ScoreFacts,
 } from '../workflows/definitions';
 
@@ -53,7 +55,7 @@ const rule = z.preprocess(
     return raw;
   },
   z.strictObject({
-    code: z.string().min(1),
+    code: z.string().regex(REASON_CODE, 'must be letters, digits, _ . : or -, at most 100'),
     text: z.string().min(1).optional(),
     priority: z.number().int().default(100),
     outcome,
@@ -112,6 +114,8 @@ export interface PolicyDecision {
  */
 export interface PolicyEvaluation extends PolicyDecision {
   input: PolicyInput;
+  /** The texts of `reasons` for a notice. Absent in evaluations recorded before they existed. */
+  principalReasons?: PrincipalReason[];
 }
 
 /** A policy file the worker refuses: it names the file, and every problem in it. */

@@ -2,14 +2,8 @@
  * Principal reasons for an adverse-action notice: Regulation B asks for at most four, the most
  * important first. Built from the policy's rules so the text an applicant reads is the lender's.
  */
+import { MAX_PRINCIPAL_REASONS, type PrincipalReason } from '../workflows/definitions';
 import type { Policy } from './policy';
-
-export const MAX_PRINCIPAL_REASONS = 4;
-
-export interface PrincipalReason {
-  code: string;
-  text: string;
-}
 
 /** The texts of the given reason codes, ordered by rule priority (lowest first), capped at four. */
 export function principalReasons(policy: Policy, codes: readonly string[]): PrincipalReason[] {

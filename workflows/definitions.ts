@@ -227,6 +227,8 @@ export const REVIEW_REJECTIONS = {
   notInReview: 'NotInReview',
   deadlinePassed: 'ReviewDeadlinePassed',
   invalid: 'InvalidReview',
+  /** A reason code the worker's policy does not know. */
+  unknownReason: 'UnknownReasonCode',
 } as const;
 
 /** The failure types a rejected redrive update carries. */
@@ -311,9 +313,25 @@ export type FinalOutcome = (typeof FINAL_OUTCOMES)[number];
 
 export const DECIDED_BY = ['policy', 'review', 'review_deadline'] as const;
 
+/** Regulation B's cap on the principal reasons an adverse-action notice gives. */
+export const MAX_PRINCIPAL_REASONS = 4;
+
+/** A reason as an applicant's notice gives it: the policy rule's code and its applicant-facing text. */
+export interface PrincipalReason {
+  code: string;
+  text: string;
+}
+
 export interface Decision {
   outcome: Outcome;
+  /** Codes, for machines: the policy's rule codes, then e.g. reviewed_decline or review_deadline_passed. */
   reasons: string[];
+  /**
+   * For the applicant's notice: at most four, most important first, with the lender's own texts.
+   * Absent on decisions made before they existed; such a decision goes to the LOS in the older
+   * callback schema, so every send of one decision carries the same bytes.
+   */
+  principalReasons?: PrincipalReason[];
   policyVersion: string;
   decidedAt: string;
   decidedBy: (typeof DECIDED_BY)[number];
@@ -328,8 +346,14 @@ export interface Decision {
  * from the Web UI or CLI carries no principal, so it names its `reviewer` and is recorded as
  * `temporal-ui`.
  */
+/** A reason code as a policy rule names it and a reviewer may cite it. */
+export const REASON_CODE = /^[A-Za-z0-9_.:-]{1,100}$/;
+export const MAX_REVIEW_REASONS = 20;
+
 export interface ReviewRequest {
   outcome: FinalOutcome;
+  /** Reason codes of the policy the reviewer decides for; a DECLINE names at least one. */
+  reasons?: string[];
   reviewer?: string;
   note?: string;
   actor?: OperatorActor;

@@ -20,8 +20,10 @@ import {
   HANDOFF_FAILURE,
   journeyQuery,
   redriveUpdate,
+  REVIEW_REJECTIONS,
   reviewUpdate,
   type JourneyInput,
+  type PrincipalReason,
   type JourneyView,
 } from './definitions';
 import {
@@ -93,13 +95,21 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
   setHandler(journeyQuery, () => viewOf(journey));
   setHandler(
     reviewUpdate,
-    (request) => {
-      // The validator already refused a late review; this holds in histories where it did not run.
-      if (patched(REVIEW_CLOSES_AT_DEADLINE)) {
+    async (request) => {
+      const refuseIfClosed = () => {
         const open = checkReviewOpen(journey, new Date());
         if (!open.ok) throw ApplicationFailure.nonRetryable(open.reason, open.type);
+      };
+      // The validator already refused a late review; this holds in histories where it did not run.
+      if (patched(REVIEW_CLOSES_AT_DEADLINE)) refuseIfClosed();
+      const updateId = currentUpdateInfo()?.id ?? null;
+      let principalReasons: PrincipalReason[] | undefined;
+      if (patched(REVIEW_GIVES_PRINCIPAL_REASONS)) {
+        principalReasons = request.reasons?.length ? await explainReviewReasons(request.reasons) : [];
+        // The deadline, or another reviewer, may have decided while the worker looked the texts up.
+        refuseIfClosed();
       }
-      const decision = applyReview(journey, request, new Date(), currentUpdateInfo()?.id ?? null);
+      const decision = applyReview(journey, request, new Date(), updateId, principalReasons);
       publish();
       return decision;
     },
@@ -189,6 +199,7 @@ async function decide(journey: JourneyState, publish: Publisher): Promise<void> 
   journey.decision = {
     outcome: policy.outcome,
     reasons: policy.reasons,
+    ...(policy.principalReasons && { principalReasons: policy.principalReasons }),
     policyVersion: policy.policyVersion,
     decidedAt: now.toISOString(),
     decidedBy: 'policy',
@@ -219,6 +230,24 @@ const DECISION_DURABLE_BEFORE_HANDOFF = 'decision-durable-before-handoff';
  * that accepted a late review before this keep their history's outcome on replay.
  */
 const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
+
+/**
+ * A review's reason codes are looked up in the worker's policy (their texts, and whether each is
+ * known) before the review applies. Journeys that took a review before this replay without it.
+ */
+const REVIEW_GIVES_PRINCIPAL_REASONS = 'review-gives-principal-reasons';
+
+/** The texts of a reviewer's codes; a code the policy does not know refuses the review (400 at the API). */
+async function explainReviewReasons(codes: string[]): Promise<PrincipalReason[]> {
+  const explained = await local.explainReasons.executeWithOptions({ summary: 'explain review reasons' }, [codes]);
+  if (explained.unknown.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `the policy has no reason code ${explained.unknown.join(', ')}`,
+      REVIEW_REJECTIONS.unknownReason,
+    );
+  }
+  return explained.principalReasons;
+}
 
 const INTERRUPTED = Symbol('history is long');
 

@@ -4,7 +4,16 @@
  * what its deadline is, and what a reviewer's decision or the deadline's fallback does to the journey.
  */
 import { operatorOf, recordAudit, SYSTEM } from './audit';
-import { FINAL_OUTCOMES, REVIEW_REJECTIONS, type Decision, type FinalOutcome, type ReviewRequest } from './definitions';
+import {
+  FINAL_OUTCOMES,
+  MAX_REVIEW_REASONS,
+  REASON_CODE,
+  REVIEW_REJECTIONS,
+  type Decision,
+  type FinalOutcome,
+  type PrincipalReason,
+  type ReviewRequest,
+} from './definitions';
 import { actorProblem, stageOf, type JourneyState } from './journeyState';
 
 export type ReviewCheck =
@@ -41,9 +50,11 @@ export function checkReview(state: JourneyState, request: unknown, now: Date): R
   const open = checkReviewOpen(state, now);
   if (!open.ok) return open;
   if (!request || typeof request !== 'object') return invalid('review must be an object');
-  const { outcome, reviewer, note, actor } = request as Record<string, unknown>;
+  const { outcome, reviewer, note, actor, reasons } = request as Record<string, unknown>;
   if (!(FINAL_OUTCOMES as readonly unknown[]).includes(outcome))
     return invalid(`outcome must be ${FINAL_OUTCOMES.join(' or ')}`);
+  const reasonsProblem = reviewReasonsProblem(outcome as FinalOutcome, reasons);
+  if (reasonsProblem) return invalid(reasonsProblem);
   if (actor !== undefined) {
     const problem = actorProblem(actor, ['reviewer', 'admin']);
     if (problem) return invalid(problem);
@@ -55,6 +66,22 @@ export function checkReview(state: JourneyState, request: unknown, now: Date): R
   if (note !== undefined && (typeof note !== 'string' || note.length > 2000))
     return invalid('note must be a string of at most 2000 characters');
   return { ok: true };
+}
+
+/**
+ * A reviewer's reasons are the policy's codes (the worker checks each is known and gives their
+ * texts); a DECLINE must name one, as the applicant's notice must say why.
+ */
+function reviewReasonsProblem(outcome: FinalOutcome, reasons: unknown): string | undefined {
+  if (reasons !== undefined) {
+    if (!Array.isArray(reasons) || reasons.length > MAX_REVIEW_REASONS)
+      return `reasons must be a list of at most ${MAX_REVIEW_REASONS} reason codes`;
+    if (!reasons.every((code) => typeof code === 'string' && REASON_CODE.test(code)))
+      return 'reasons must be reason codes of the policy (letters, digits, _ . : -; at most 100)';
+  }
+  if (outcome === 'DECLINE' && (!Array.isArray(reasons) || reasons.length === 0))
+    return "a DECLINE names at least one reason code of the policy, for the applicant's notice";
+  return undefined;
 }
 
 /** The policy referred the journey: a reviewer has until the deadline, then `fallback` decides. */
@@ -88,10 +115,13 @@ export function reviewTimeLeft(state: JourneyState, now: Date): number | undefin
 export function applyReviewDeadline(state: JourneyState, now: Date): void {
   const review = state.review!;
   const fallback = review.fallback!;
+  const referral = state.decision;
   state.decision = {
     outcome: fallback,
-    reasons: [...(state.decision?.reasons ?? []), 'review_deadline_passed'],
-    policyVersion: state.decision?.policyVersion ?? 'unknown',
+    reasons: [...(referral?.reasons ?? []), 'review_deadline_passed'],
+    // The referral's reasons are why the fallback declines; an approval gives none.
+    ...(referral?.principalReasons && { principalReasons: fallback === 'DECLINE' ? referral.principalReasons : [] }),
+    policyVersion: referral?.policyVersion ?? 'unknown',
     decidedAt: now.toISOString(),
     decidedBy: 'review_deadline',
   };
@@ -100,14 +130,29 @@ export function applyReviewDeadline(state: JourneyState, now: Date): void {
   state.phase = 'delivering';
 }
 
-/** A reviewer's decision replaces the policy's. Call only after `checkReview` passed. */
-export function applyReview(state: JourneyState, request: ReviewRequest, now: Date, updateId: string | null): Decision {
+/**
+ * A reviewer's decision replaces the policy's. Call only after `checkReview` passed. The texts of
+ * the reviewer's reason codes are given when the worker explained them (journeys from before
+ * principal reasons existed replay without).
+ */
+export function applyReview(
+  state: JourneyState,
+  request: ReviewRequest,
+  now: Date,
+  updateId: string | null,
+  principalReasons?: PrincipalReason[],
+): Decision {
   const review = state.review!;
   const at = now.toISOString();
   const who = operatorOf(request.actor, request.reviewer, updateId);
   const decision: Decision = {
     outcome: request.outcome,
-    reasons: [...(state.decision?.reasons ?? []), `reviewed_${request.outcome.toLowerCase()}`],
+    reasons: [
+      ...(state.decision?.reasons ?? []),
+      `reviewed_${request.outcome.toLowerCase()}`,
+      ...(request.reasons ?? []),
+    ],
+    ...(principalReasons && { principalReasons: request.outcome === 'DECLINE' ? principalReasons : [] }),
     policyVersion: state.decision?.policyVersion ?? 'unknown',
     decidedAt: at,
     decidedBy: 'review',

@@ -24,7 +24,9 @@ import { journeyView } from './journeyView';
 import {
   FINAL_OUTCOMES,
   HANDOFF_STATUSES,
+  MAX_REVIEW_REASONS,
   OUTCOMES,
+  REASON_CODE,
   REDRIVE_REJECTIONS,
   redriveUpdate,
   REVIEW_REJECTIONS,
@@ -71,10 +73,21 @@ export const listQuery = z.strictObject({
 });
 
 /** No `reviewer`: the reviewer is the authenticated principal. */
-export const reviewBody = z.strictObject({
-  outcome: z.enum(FINAL_OUTCOMES),
-  note: z.string().max(2000).optional(),
-});
+export const reviewBody = z
+  .strictObject({
+    outcome: z.enum(FINAL_OUTCOMES),
+    reasons: z
+      .array(z.string().regex(REASON_CODE, 'must be a reason code of the policy'))
+      .max(MAX_REVIEW_REASONS)
+      .optional()
+      .meta({ description: "Reason codes of the worker's policy; their texts go to the LOS as principal reasons" }),
+    note: z.string().max(2000).optional(),
+  })
+  // The applicant's notice must say why; the journey checks each code against the policy (unknown_reason_code).
+  .refine((body) => body.outcome !== 'DECLINE' || (body.reasons?.length ?? 0) > 0, {
+    path: ['reasons'],
+    message: 'a DECLINE names at least one reason code of the policy',
+  });
 
 const reason = z.string().trim().min(1).max(1_000);
 
@@ -385,6 +398,7 @@ const REVIEW_REFUSALS: JourneyRefusal[] = [
   // At or past the review deadline: the policy's fallback decides instead.
   { type: REVIEW_REJECTIONS.deadlinePassed, status: 409, reason: 'review_deadline_passed' },
   { type: REVIEW_REJECTIONS.invalid, status: 400, reason: 'invalid_review' },
+  { type: REVIEW_REJECTIONS.unknownReason, status: 400, reason: 'unknown_reason_code' },
 ];
 const REDRIVE_REFUSALS: JourneyRefusal[] = [
   { type: REDRIVE_REJECTIONS.notRedrivable, status: 409, reason: 'not_redrivable' },

@@ -11,6 +11,7 @@ import {
   AUDIT_ACTIONS,
   AUDIT_VIAS,
   DECIDED_BY,
+  MAX_PRINCIPAL_REASONS,
   OPERATOR_ROLES,
   OUTCOMES,
   REDRIVE_ACTIONS,
@@ -25,6 +26,14 @@ const decision = z
   .looseObject({
     outcome,
     reasons: z.array(z.string()),
+    principalReasons: z
+      .array(z.object({ code: z.string(), text: z.string() }))
+      .max(MAX_PRINCIPAL_REASONS)
+      .optional()
+      .meta({
+        description:
+          "For the applicant's notice: at most four, most important first, in the policy's words; absent on decisions made before they existed",
+      }),
     policyVersion: z.string(),
     decidedAt: z.string(),
     decidedBy: z.enum(DECIDED_BY),
@@ -119,7 +128,7 @@ const problems = (description: string) => ({
 });
 const operatorErrors = {
   '400': problems(
-    'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `invalid_json`, `integration_required`, `bad_request`)',
+    'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `unknown_reason_code`, `invalid_json`, `integration_required`, `bad_request`)',
   ),
   '401': problems(
     'No usable credential (`missing_credentials`, `invalid_token`, `expired_token`); WWW-Authenticate: Bearer',

@@ -25,7 +25,11 @@ const shipped = loadPolicy(resolve(__dirname, '..', '..', 'activities', 'default
 const changed: Policy = {
   ...shipped,
   version: 'changed-2026-12',
-  rules: shipped.rules.map((rule) => (rule.code === 'low_risk_band' ? { ...rule, outcome: 'DECLINE' } : rule)),
+  rules: shipped.rules.map((rule) =>
+    rule.code === 'low_risk_band'
+      ? { ...rule, outcome: 'DECLINE', text: 'Your assessment result is outside our new lending criteria.' }
+      : rule,
+  ),
 };
 
 interface Call {

@@ -120,7 +120,9 @@ describe('journey', () => {
 
     // The reviewer's decision is a new call: a key the LOS has not refused before.
     los.respond = () => 200;
-    await stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'ana@lender' }] });
+    await stack.handle(uid).executeUpdate(reviewUpdate, {
+      args: [{ outcome: 'DECLINE', reviewer: 'ana@lender', reasons: ['high_risk_band'] }],
+    });
     await stack.waitForJourney(uid, decided);
     const [refused, accepted] = los.forUid(uid, 'decision');
     expect(accepted!.answered).toBe(200);
@@ -151,7 +153,9 @@ describe('journey', () => {
     expect(handoffs).toHaveLength(1);
     expect(handoffs[0]!.body.decision?.outcome).toBe('APPROVE');
     await expect(
-      stack.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'bo' }] }),
+      stack
+        .handle(uid)
+        .executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'bo', reasons: ['high_risk_band'] }] }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     await stack.recordHistory(uid, 'review-approved');
   });

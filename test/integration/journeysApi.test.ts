@@ -34,6 +34,20 @@ async function referredJourney(): Promise<string> {
 }
 
 describe('auth', () => {
+  test('a DECLINE must name reason codes the policy knows: 400, and the journey stays in review', async () => {
+    const uid = await referredJourney();
+    const review = (body: unknown) => call(`/${uid}/review`, { method: 'POST', body: JSON.stringify(body) });
+    const unexplained = await review({ outcome: 'DECLINE', note: 'no' });
+    expect(unexplained.status).toBe(400);
+    expect(unexplained.body).toMatchObject({ reason: 'invalid_review' });
+    expect(unexplained.body.detail).toContain('reasons');
+    const unknown = await review({ outcome: 'DECLINE', reasons: ['high_risk_band', 'vibes'] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ reason: 'unknown_reason_code' });
+    expect(unknown.body.detail).toContain('vibes');
+    expect((await stack.journey(uid)).stage).toBe('in_review');
+  });
+
   test.each([
     ['no token', null, 'missing_credentials'],
     ['a wrong token', `${TOKEN.slice(0, -4)}XXXX`, 'invalid_token'],
@@ -105,13 +119,14 @@ describe('POST /journeys/:uid/review', () => {
     const uid = await referredJourney();
     const result = await call(`/${uid}/review`, {
       method: 'POST',
-      body: JSON.stringify({ outcome: 'DECLINE', note: 'inconsistent answers' }),
+      body: JSON.stringify({ outcome: 'DECLINE', reasons: ['high_risk_band'], note: 'inconsistent answers' }),
     });
     expect(result.status).toBe(200);
     expect(result.body.decision).toMatchObject({
       outcome: 'DECLINE',
       decidedBy: 'review',
       reviewer: OPERATORS.reviewer.name,
+      principalReasons: [{ code: 'high_risk_band', text: 'Your assessment result is outside our lending criteria.' }],
     });
     const view = await stack.waitForJourney(uid, (v) => v.stage === 'decided');
     expect(view.review).toMatchObject({ reviewer: OPERATORS.reviewer.name, note: 'inconsistent answers' });

@@ -133,7 +133,7 @@ describe('the reviewer on a decision is the authenticated principal', () => {
   test('an update sent to Temporal directly (Web UI, CLI) is recorded as temporal-ui with its update id', async () => {
     const uid = await referredJourney();
     const decision = await stack.handle(uid).executeUpdate(reviewUpdate, {
-      args: [{ outcome: 'DECLINE', reviewer: 'typed in the UI' }],
+      args: [{ outcome: 'DECLINE', reviewer: 'typed in the UI', reasons: ['high_risk_band'] }],
       updateId: 'ui-update-1',
     });
     expect(decision).toMatchObject({ reviewer: 'typed in the UI', reviewedVia: 'temporal-ui' });
@@ -348,7 +348,7 @@ describe('redrive', () => {
         method: 'POST',
         as,
         headers: { 'x-request-id': requestId },
-        body: JSON.stringify({ outcome }),
+        body: JSON.stringify({ outcome, ...(outcome === 'DECLINE' && { reasons: ['high_risk_band'] }) }),
       });
     const first = await review('reviewer', 'APPROVE');
     expect(first.status).toBe(200);

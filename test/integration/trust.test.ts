@@ -337,7 +337,9 @@ describe('nothing forged or replayed decides', () => {
     while (!decision && Date.now() - started < 60_000) {
       decision = await single
         .handle(uid)
-        .executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'ana@lender' }] })
+        .executeUpdate(reviewUpdate, {
+          args: [{ outcome: 'DECLINE', reviewer: 'ana@lender', reasons: ['high_risk_band'] }],
+        })
         .catch(() => undefined);
       if (!decision) await new Promise((r) => setTimeout(r, 1_000));
     }

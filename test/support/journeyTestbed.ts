@@ -15,6 +15,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { JourneyActivities } from '../../activities';
 import { idempotencyKeyFor, type HandoffResult } from '../../activities/handoff';
 import { evaluatePolicy, loadPolicy, type Policy } from '../../activities/policy';
+import { principalReasons, unknownReasonCodes } from '../../activities/principalReasons';
 import { parseDelivery } from '../../src/begini/events';
 import { payloadCodec } from '../../src/codec/payloadCodec';
 import { allDeployments, type Deployment } from '../../src/config/deployments';
@@ -185,7 +186,11 @@ export async function journeyTestbed(env: Record<string, string> = {}): Promise<
 
   const activities: JourneyActivities = {
     async evaluatePolicy(input) {
-      return { ...evaluatePolicy(bed.policy, input), input };
+      const decision = evaluatePolicy(bed.policy, input);
+      return { ...decision, principalReasons: principalReasons(bed.policy, decision.reasons), input };
+    },
+    async explainReasons(codes) {
+      return { principalReasons: principalReasons(bed.policy, codes), unknown: unknownReasonCodes(bed.policy, codes) };
     },
     async handOff(request): Promise<HandoffResult> {
       const { attempt } = Context.current().info;

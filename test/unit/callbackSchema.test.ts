@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { callbackBody, LOS_CALLBACK_SCHEMA_VERSION } from '../../activities/handoff';
+import { callbackBody, LOS_CALLBACK_SCHEMA_VERSION, LOS_CALLBACK_SCHEMA_VERSIONS } from '../../activities/handoff';
+import { evaluatePolicy, policySchema } from '../../activities/policy';
+import { principalReasons } from '../../activities/principalReasons';
 import type { BeginiDelivery, Decision, ScoreFacts } from '../../workflows/definitions';
 import { decisionRequest, lateEventRequest, type HandoffRequest } from '../../workflows/handoffRequests';
 import { applyDelivery, decisionTrigger, startJourney, type JourneyState } from '../../workflows/journeyState';
@@ -118,12 +120,67 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
   test.each([
     ['by the policy', byPolicy],
     ['by a reviewer', byReview],
-  ])('a decision callback (decided %s), as sent, is valid against decision.schema.json', (_name, decision) => {
-    const journey = decidedJourney(decision);
-    expect(journey.trigger).toBe('scores_complete');
-    const body = sent(decisionRequest(journey, journey.decision!));
-    expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'decision' });
+  ])(
+    'a decision callback (decided %s, before principal reasons existed), as sent, is 2026-11 and valid',
+    (_name, decision) => {
+      const journey = decidedJourney(decision);
+      expect(journey.trigger).toBe('scores_complete');
+      const body = sent(decisionRequest(journey, journey.decision!));
+      expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSIONS[0], kind: 'decision' });
+      expectValid('decision', body);
+    },
+  );
+
+  test("a DECLINE callback gives its principal reasons in priority order, at most four, in the policy's words", () => {
+    const rule = (code: string, priority: number, when: Record<string, unknown>) => ({
+      code,
+      text: `Text of ${code}.`,
+      priority,
+      outcome: 'DECLINE',
+      when,
+    });
+    const policy = policySchema.parse({
+      version: 'reasons-1',
+      defaultOutcome: 'APPROVE',
+      review: { deadline: '1h', fallback: 'DECLINE' },
+      rules: [
+        rule('sms_denied', 40, { permissionsDeniedAnyOf: ['READ_SMS'] }),
+        rule('band_b', 10, { riskBandIn: ['B'] }),
+        rule('score_low', 30, { scoreAtMost: 650 }),
+        rule('trait_a', 50, { trait: { key: 'conscientiousness', riskBandIn: ['A'] } }),
+        rule('confidence_high', 20, { scoreConfidenceIn: ['HIGH'] }),
+        { code: 'not_matching', text: 'Never.', priority: 1, outcome: 'DECLINE', when: { riskBandIn: ['Z'] } },
+      ],
+    });
+    const journey = decidedJourney(byPolicy);
+    const evaluated = evaluatePolicy(policy, {
+      trigger: journey.trigger!,
+      application: journey.application,
+      scores: { psychometric: { ...journey.scores.psychometric!, score: 612, scoreConfidence: 'HIGH' } },
+      requiredScores: ['psychometric'],
+      malformed: false,
+    });
+    expect(evaluated.outcome).toBe('DECLINE');
+    const decision: Decision = {
+      ...byPolicy,
+      outcome: 'DECLINE',
+      reasons: evaluated.reasons,
+      principalReasons: principalReasons(policy, evaluated.reasons),
+    };
+    const body = sent(decisionRequest(journey, decision));
+    expect(body.schemaVersion).toBe(LOS_CALLBACK_SCHEMA_VERSION);
+    expect(body.decision.principalReasons).toEqual([
+      { code: 'band_b', text: 'Text of band_b.' },
+      { code: 'confidence_high', text: 'Text of confidence_high.' },
+      { code: 'score_low', text: 'Text of score_low.' },
+      { code: 'sms_denied', text: 'Text of sms_denied.' },
+    ]);
     expectValid('decision', body);
+
+    const withoutReasons = { ...body, decision: { ...body.decision, principalReasons: undefined } };
+    const five = [...body.decision.principalReasons, { code: 'trait_a', text: 'Text of trait_a.' }];
+    for (const broken of [withoutReasons, { ...body, decision: { ...body.decision, principalReasons: five } }])
+      expect(validate.decision(JSON.parse(JSON.stringify(broken)))).toBe(false);
   });
 
   test('late-event callbacks, with a score and with none, as sent, are valid against late-event.schema.json', () => {
@@ -131,7 +188,7 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
     expect(journey.pendingNotices.map((notice) => notice.score?.score ?? null)).toEqual([701, null]);
     for (const notice of journey.pendingNotices) {
       const body = sent(lateEventRequest(journey, notice));
-      expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSION, kind: 'late_event' });
+      expect(body).toMatchObject({ schemaVersion: LOS_CALLBACK_SCHEMA_VERSIONS[0], kind: 'late_event' });
       expectValid('late_event', body);
     }
   });
@@ -143,7 +200,7 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
 
     for (const schema of Object.values(schemas)) {
       expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-      expect(schema.properties.schemaVersion).toEqual({ const: LOS_CALLBACK_SCHEMA_VERSION });
+      expect(schema.properties.schemaVersion).toEqual({ enum: [...LOS_CALLBACK_SCHEMA_VERSIONS] });
     }
     // Kept apart so each file stands alone for an LOS; kept equal here.
     expect(schemas.late_event.$defs.decision).toEqual(schemas.decision.$defs.decision);

@@ -4,11 +4,14 @@
  * Production timings (src/config.ts defaults, activities/default-policy.yaml); nothing waits for them.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { reviewUpdate, WORKFLOW_TYPES } from '../../workflows/definitions';
+import type { ApplicationFailure } from '@temporalio/common';
+import { REVIEW_REJECTIONS, reviewUpdate, WORKFLOW_TYPES } from '../../workflows/definitions';
 import { newUid } from '../support/begini';
 import { decisionTries, journeyTestbed, type Testbed } from '../support/journeyTestbed';
 
 const HOUR = 3_600_000;
+/** Recordings made since the journey gives principal reasons (test/unit/replay.test.ts). */
+const PRINCIPAL_REASONS = 'principal-reasons';
 // One testbed (a test server, its clock and a worker) for the file; the few tests that skip weeks
 // have their own, so that the shared clock never runs so far ahead that a fresh delivery looks old.
 let bed: Testbed;
@@ -85,11 +88,16 @@ describe('review', () => {
     const view = await bed.until(uid, (v) => v.handoff.status === 'delivered');
     expect(view.decision).toMatchObject({ outcome: 'DECLINE', decidedBy: 'review_deadline' });
     expect(view.decision?.reasons).toEqual(['medium_risk_band', 'review_deadline_passed']);
-    expect(decisionTries(bed, uid).map((t) => t.request.payload.decision?.outcome)).toEqual(['DECLINE']);
+    // The fallback declines for the reasons the policy referred it: the notice can say why.
+    const referralReasons = [{ code: 'medium_risk_band', text: 'Your assessment result needs a closer review.' }];
+    expect(view.decision?.principalReasons).toEqual(referralReasons);
+    const tries = decisionTries(bed, uid);
+    expect(tries.map((t) => t.request.payload.decision?.outcome)).toEqual(['DECLINE']);
+    expect(tries[0]!.request.payload.decision?.principalReasons).toEqual(referralReasons);
     await expect(
       bed.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'APPROVE', reviewer: 'ana' }] }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await bed.recordHistory(uid, 'review-deadline');
+    await bed.recordHistory(uid, `${PRINCIPAL_REASONS}/review-deadline`);
   });
 
   test('a review just before the deadline decides, and the deadline then changes nothing', async () => {
@@ -148,11 +156,34 @@ describe('hand-off to the LOS', () => {
     expect(rejected.review).toMatchObject({ reason: 'handoff_rejected', deadline: null });
     await bed.skip('7d');
     expect((await bed.journey(uid)).stage).toBe('in_review');
-    await bed.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'ana' }] });
+    // A DECLINE must say why, in codes the policy knows: refused without, and with one it lacks.
+    const refusal = (reasons?: string[]) =>
+      bed
+        .handle(uid)
+        .executeUpdate(reviewUpdate, { args: [{ outcome: 'DECLINE', reviewer: 'ana', reasons }] })
+        .then(
+          () => 'accepted',
+          (err: WorkflowUpdateFailedError) => (err.cause as ApplicationFailure).type,
+        );
+    expect(await refusal()).toBe(REVIEW_REJECTIONS.invalid);
+    expect(await refusal(['income_unverified'])).toBe(REVIEW_REJECTIONS.unknownReason);
+    expect((await bed.journey(uid)).stage).toBe('in_review');
+    await bed.handle(uid).executeUpdate(reviewUpdate, {
+      args: [{ outcome: 'DECLINE', reviewer: 'ana', reasons: ['low_score_confidence', 'high_risk_band'] }],
+    });
     await bed.until(uid, (v) => v.handoff.status === 'delivered');
     const [refused, accepted] = decisionTries(bed, uid);
-    expect(accepted!.request.payload.decision?.outcome).toBe('DECLINE');
+    expect(accepted!.request.payload.decision).toMatchObject({
+      outcome: 'DECLINE',
+      reasons: ['low_risk_band', 'reviewed_decline', 'low_score_confidence', 'high_risk_band'],
+      // By the policy's priorities, not the order the reviewer typed them.
+      principalReasons: [
+        { code: 'high_risk_band', text: 'Your assessment result is outside our lending criteria.' },
+        { code: 'low_score_confidence', text: 'Your assessment result was not conclusive enough.' },
+      ],
+    });
     expect(accepted!.idempotencyKey).not.toBe(refused!.idempotencyKey);
+    await bed.recordHistory(uid, `${PRINCIPAL_REASONS}/review-declined-with-reasons`);
   });
 });
 
