@@ -2,8 +2,9 @@
  * The backtest itself, pure: each recorded policy input re-evaluated under the candidate policy
  * with the worker's own `evaluatePolicy`, compared with the decision the policy of the day made.
  */
-import { evaluatePolicy, type Policy, type PolicyDecision, type PolicyInput } from '../../activities/policy';
-import type { Outcome } from '../../workflows/definitions';
+import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from '../../activities/policy';
+import { principalReasons } from '../../activities/principalReasons';
+import type { Outcome, PrincipalReason } from '../../workflows/definitions';
 
 /** The outcomes from most to least favourable to the applicant: the order the report's rows and columns read. */
 export const OUTCOMES_BY_SEVERITY: readonly Outcome[] = ['APPROVE', 'REFER', 'DECLINE'];
@@ -18,12 +19,14 @@ export interface RecordedDecision {
   /** Exactly what the worker's policy activity received. */
   input: PolicyInput;
   /** What it answered. */
-  current: PolicyDecision;
+  current: Omit<PolicyEvaluation, 'input'>;
 }
 
 export interface Verdict {
   outcome: Outcome;
   reasons: string[];
+  /** What the applicant's notice would say; empty for decisions recorded before principal reasons existed. */
+  principalReasons: PrincipalReason[];
   policyVersion: string;
 }
 
@@ -50,9 +53,10 @@ export interface BacktestReport {
   changed: ChangedJourney[];
 }
 
-const verdict = (d: PolicyDecision): Verdict => ({
+const verdict = (d: RecordedDecision['current']): Verdict => ({
   outcome: d.outcome,
   reasons: d.reasons,
+  principalReasons: d.principalReasons ?? [],
   policyVersion: d.policyVersion,
 });
 
@@ -73,7 +77,8 @@ export function backtest(
   };
   const changed: ChangedJourney[] = [];
   for (const journey of recorded) {
-    const next = evaluatePolicy(candidate, journey.input);
+    const evaluated = evaluatePolicy(candidate, journey.input);
+    const next = { ...evaluated, principalReasons: principalReasons(candidate, evaluated.reasons) };
     matrix[journey.current.outcome][next.outcome] += 1;
     count(reasons.current, journey.current.reasons);
     count(reasons.candidate, next.reasons);

@@ -3,7 +3,7 @@
  * one self-contained HTML page (inline SVG, no script, no external asset) for a credit manager.
  */
 import type { Outcome } from '../../workflows/definitions';
-import { OUTCOMES_BY_SEVERITY, type BacktestReport } from './compare';
+import { OUTCOMES_BY_SEVERITY, type BacktestReport, type Verdict } from './compare';
 
 /** The HTML lists at most this many changed journeys; the JSON report has them all. */
 export const HTML_CHANGED_ROWS = 500;
@@ -113,7 +113,7 @@ export function renderHtml(report: BacktestReport): string {
   const changedRows = shown
     .map(
       (c) =>
-        `<tr><td><code>${escape(c.uidRef)}</code></td><td>${escape(c.decidedAt.slice(0, 10))}</td><td>${c.current.outcome}</td><td>${escape(c.current.reasons.join(', '))}</td><td>${c.candidate.outcome}</td><td>${escape(c.candidate.reasons.join(', '))}</td><td><code>${escape(c.runId)}</code></td></tr>`,
+        `<tr><td><code>${escape(c.uidRef)}</code></td><td>${escape(c.decidedAt.slice(0, 10))}</td><td>${c.current.outcome}</td><td>${because(c.current)}</td><td>${c.candidate.outcome}</td><td>${because(c.candidate)}</td><td><code>${escape(c.runId)}</code></td></tr>`,
     )
     .join('\n');
   const moreChanged =
@@ -136,7 +136,7 @@ export function renderHtml(report: BacktestReport): string {
   .meta { color: #57606a; margin-top: 0; }
   table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid #d0d7de; padding: .3rem .7rem; text-align: right; }
   th { background: #f6f8fa; } td:first-child, th:first-child { text-align: left; }
-  td.same { background: #eef6ee; } td.moved { background: #fff1e5; font-weight: 600; } td.total { background: #f6f8fa; }
+  td.same { background: #eef6ee; } td.moved { background: #fff1e5; font-weight: 600; } td.total { background: #f6f8fa; } div.notice { color: #57606a; font-size: .85rem; }
   .changed td, .changed th { text-align: left; font-size: 13px; white-space: nowrap; }
   code { font-size: 12px; }
 </style>
@@ -171,4 +171,10 @@ ${moreChanged}
 </body>
 </html>
 `;
+}
+
+/** The codes, and under them what the applicant's notice would say, when the verdict gives it. */
+function because(verdict: Verdict): string {
+  const notice = verdict.principalReasons.map((r) => escape(r.text)).join('<br>');
+  return `${escape(verdict.reasons.join(', '))}${notice && `<div class="notice">${notice}</div>`}`;
 }

@@ -38,8 +38,8 @@ const candidate = policySchema.parse({
   defaultOutcome: 'DECLINE',
   review: { deadline: '1h', fallback: 'DECLINE' },
   rules: [
-    { reason: '<img src=x onerror=alert(1)>', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
-    { reason: 'band_b', text: 'Band B.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
+    { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
+    { reason: 'band_b', text: 'Band B <img src=x onerror=alert(1)>.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
   ],
 });
 
@@ -56,12 +56,17 @@ test('the matrix, the reasons and the changed journeys', () => {
     DECLINE: { APPROVE: 1, REFER: 0, DECLINE: 0 },
   });
   expect(report.reasons.current).toEqual({ was_approve: 2, was_refer: 1, was_decline: 1 });
-  expect(report.reasons.candidate).toEqual({ '<img src=x onerror=alert(1)>': 2, band_b: 1, no_rule_matched: 1 });
+  expect(report.reasons.candidate).toEqual({ band_a: 2, band_b: 1, no_rule_matched: 1 });
   expect(report.changed.map((c) => [c.uidRef, c.current.outcome, c.candidate.outcome])).toEqual([
     ['ref2', 'APPROVE', 'REFER'],
     ['ref3', 'REFER', 'DECLINE'],
     ['ref4', 'DECLINE', 'APPROVE'],
   ]);
+  // What the applicant's notice would say under each policy; none recorded for the old decisions.
+  expect(report.changed[0]!.candidate.principalReasons).toEqual([
+    { code: 'band_b', text: 'Band B <img src=x onerror=alert(1)>.' },
+  ]);
+  expect(report.changed[0]!.current.principalReasons).toEqual([]);
   expect(totals(report, 'current')).toEqual({ APPROVE: 2, REFER: 1, DECLINE: 1 });
   expect(totals(report, 'candidate')).toEqual({ APPROVE: 2, REFER: 1, DECLINE: 1 });
   expect(renderText(report)).toContain('3 journeys would change (75.0%)');
@@ -71,7 +76,7 @@ test('the HTML page shows policy text as text, and carries no script', () => {
   const html = renderHtml(report);
   expect(html).not.toContain('<img');
   expect(html).not.toContain('<b>v2');
-  expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  expect(html).toContain('<div class="notice">Band B &lt;img src=x onerror=alert(1)&gt;.</div>');
   expect(html).not.toMatch(/<script|javascript:|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   expect(html.match(/<svg/g)).toHaveLength(1);
 });
