@@ -121,11 +121,15 @@ export interface EventRecord {
 }
 
 export interface ReviewState {
-  reason: 'referred' | 'handoff_rejected';
+  /** `reopened`: a human reopened a delivered decision the applicant contests. */
+  reason: 'referred' | 'handoff_rejected' | 'reopened';
   since: string;
   /** null: no deadline; a rejected hand-off waits for an operator however long it takes. */
   deadline: string | null;
+  /** null: nothing decides at the deadline (a reopened review that lapses leaves the decision standing). */
   fallback: FinalOutcome | null;
+  /** A reopened review: the Idempotency-Key of the delivered decision a new one would supersede. */
+  supersedes?: string;
   reviewer?: string;
   note?: string;
   resolvedAt?: string;
@@ -160,6 +164,8 @@ export const AUDIT_ACTIONS = [
   'handoff_rejected',
   'redrive',
   'handoff_retry',
+  'reopen',
+  'reopen_lapsed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -189,6 +195,8 @@ export interface HandoffState {
   status: HandoffStatus;
   failedRounds: number;
   lastError: string | null;
+  /** The key the last accepted decision went under. Absent in journeys delivered before reopening existed. */
+  idempotencyKey?: string;
 }
 
 export interface JourneyCounts {
@@ -339,6 +347,8 @@ export interface Decision {
   reviewer?: string;
   /** Absent on reviews recorded before it existed. */
   reviewedVia?: AuditVia;
+  /** A decision after a reopened review: the Idempotency-Key of the delivered decision it replaces. */
+  supersedes?: string;
 }
 
 /**
@@ -370,6 +380,23 @@ export interface RedriveRequest {
 }
 
 /**
+ * Put a delivered decision the applicant contests back in review. `reason` is required; the review
+ * has `reviewWithinMs` (default 48 h, at most 30 d), after which the delivered decision stands.
+ */
+export interface ReopenRequest {
+  reason: string;
+  reviewWithinMs?: number;
+  operator?: string;
+  actor?: OperatorActor;
+}
+
+export const REOPEN_DEFAULT_WITHIN_MS = 48 * 3_600_000;
+export const REOPEN_MAX_WITHIN_MS = 30 * 86_400_000;
+
+/** The failure types a rejected reopen update carries. */
+export const REOPEN_REJECTIONS = { notReopenable: 'NotReopenable', invalid: 'InvalidReopen' } as const;
+
+/**
  * `resend`: a delivered decision goes again under the same Idempotency-Key; `redeliver`: a decision
  * the LOS refused goes back to delivery (a new attempt, so a new key); `retry_now`: a failing
  * hand-off retries without waiting out its pause.
@@ -392,10 +419,12 @@ export const beginiEventSignal = defineSignal<[BeginiDelivery]>('beginiEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');
 export const reviewUpdate = defineUpdate<Decision, [ReviewRequest]>('review');
 export const redriveUpdate = defineUpdate<RedriveResult, [RedriveRequest]>('redrive');
+export const reopenUpdate = defineUpdate<ReviewState, [ReopenRequest]>('reopen');
 
 /**
- * Coarse, non-identifying facts only: search attributes are stored unencrypted and indexed, and no
- * payload codec ever sees them. So a risk band, never a score.
+ * Coarse facts only: search attributes are stored unencrypted and indexed, and no payload codec
+ * ever sees them. So a risk band, never a score; beside the uid (the workflow ID) even that is
+ * personal credit data, which erasure deletes with the runs (docs/security.md, Data inventory).
  * Within the SQLite dev server's limits (10 Keyword, 3 of each other type).
  */
 export const searchAttributes = {

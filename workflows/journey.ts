@@ -20,6 +20,7 @@ import {
   HANDOFF_FAILURE,
   journeyQuery,
   redriveUpdate,
+  reopenUpdate,
   REVIEW_REJECTIONS,
   reviewUpdate,
   type JourneyInput,
@@ -38,6 +39,7 @@ import {
 } from './journeyState';
 import { historyIsLong, ONE_PUBLISH_PER_TASK, publisher, type Publisher } from './publish';
 import { applyRedrive, checkRedrive } from './redrive';
+import { applyReopen, checkReopen } from './reopen';
 import {
   applyReview,
   applyReviewDeadline,
@@ -116,6 +118,20 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
     {
       validator: (request) => {
         const check = checkReview(journey, request, new Date());
+        if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
+      },
+    },
+  );
+  setHandler(
+    reopenUpdate,
+    (request) => {
+      const review = applyReopen(journey, request, new Date(), currentUpdateInfo()?.id ?? null);
+      publish();
+      return review;
+    },
+    {
+      validator: (request) => {
+        const check = checkReopen(journey, request);
         if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, check.type);
       },
     },
@@ -291,6 +307,8 @@ async function deliverDecision(journey: JourneyState, publish: Publisher): Promi
         status: result.delivered ? 'delivered' : 'not_configured',
         failedRounds: journey.handoff.failedRounds,
         lastError: null,
+        // What a reopened review's decision names as superseded.
+        idempotencyKey: result.idempotencyKey,
       };
       removeFlag(journey, 'handoff_failing');
       delete journey.retryHandoffNow;

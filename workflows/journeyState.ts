@@ -316,6 +316,25 @@ export function viewOf(state: JourneyState): JourneyView {
 }
 
 /** What is wrong with an update's `actor`, for a role that must be one of `allowed`; null when nothing is. */
+const MAX_OPERATOR_REASON_CHARS = 1_000;
+
+/**
+ * What is wrong with an operator's request that must say why (redrive, reopen): its `reason`, and
+ * who sends it, an authenticated `actor` in one of `roles` or an `operator` name typed in the Web UI.
+ */
+export function operatorRequestProblem(request: Record<string, unknown>, roles: readonly string[]): string | null {
+  const { reason, operator, actor } = request;
+  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_OPERATOR_REASON_CHARS)
+    return `reason must be a non-empty string of at most ${MAX_OPERATOR_REASON_CHARS} characters`;
+  if (actor !== undefined) {
+    const problem = actorProblem(actor, roles);
+    if (problem) return problem;
+  }
+  if (operator !== undefined && (typeof operator !== 'string' || operator.length > 200))
+    return 'operator must be a string of at most 200 characters';
+  return null;
+}
+
 export function actorProblem(actor: unknown, allowed: readonly string[]): string | null {
   if (!actor || typeof actor !== 'object') return 'actor must be an object';
   const { name, role, requestId } = actor as Record<string, unknown>;

@@ -5,9 +5,7 @@
  */
 import { operatorOf, recordAudit } from './audit';
 import { REDRIVE_REJECTIONS, type RedriveResult } from './definitions';
-import { actorProblem, removeFlag, stageOf, type JourneyState } from './journeyState';
-
-const MAX_REASON_CHARS = 1_000;
+import { operatorRequestProblem, removeFlag, stageOf, type JourneyState } from './journeyState';
 
 export type RedriveCheck =
   { ok: true } | { ok: false; type: (typeof REDRIVE_REJECTIONS)[keyof typeof REDRIVE_REJECTIONS]; reason: string };
@@ -15,15 +13,8 @@ export type RedriveCheck =
 export function checkRedrive(state: JourneyState, request: unknown): RedriveCheck {
   const invalid = (reason: string): RedriveCheck => ({ ok: false, type: REDRIVE_REJECTIONS.invalid, reason });
   if (!request || typeof request !== 'object') return invalid('redrive must be an object');
-  const { reason, operator, actor } = request as Record<string, unknown>;
-  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON_CHARS)
-    return invalid(`reason must be a non-empty string of at most ${MAX_REASON_CHARS} characters`);
-  if (actor !== undefined) {
-    const problem = actorProblem(actor, ['admin']);
-    if (problem) return invalid(problem);
-  }
-  if (operator !== undefined && (typeof operator !== 'string' || operator.length > 200))
-    return invalid('operator must be a string of at most 200 characters');
+  const problem = operatorRequestProblem(request as Record<string, unknown>, ['admin']);
+  if (problem) return invalid(problem);
   if (redriveAction(state) === null) {
     return {
       ok: false,

@@ -111,10 +111,19 @@ export function reviewTimeLeft(state: JourneyState, now: Date): number | undefin
   return deadline === null ? undefined : Math.max(Date.parse(deadline) - now.getTime(), 1);
 }
 
-/** No reviewer acted before the deadline: the policy's fallback decides. */
+/**
+ * No reviewer acted before the deadline: the policy's fallback decides; a reopened review has none,
+ * so the decision already delivered stands and nothing goes to the LOS again.
+ */
 export function applyReviewDeadline(state: JourneyState, now: Date): void {
   const review = state.review!;
-  const fallback = review.fallback!;
+  if (review.fallback === null) {
+    review.resolvedAt = now.toISOString();
+    recordAudit(state, SYSTEM.deadline, { at: now, action: 'reopen_lapsed', what: state.decision!.outcome });
+    state.phase = 'settled';
+    return;
+  }
+  const fallback = review.fallback;
   const referral = state.decision;
   state.decision = {
     outcome: fallback,
@@ -158,6 +167,7 @@ export function applyReview(
     decidedBy: 'review',
     reviewer: who.actor,
     reviewedVia: who.via,
+    ...(review.supersedes && { supersedes: review.supersedes }),
   };
   Object.assign(review, { reviewer: who.actor, note: request.note, resolvedAt: at });
   recordAudit(state, who, { at: now, action: 'review', what: request.outcome, why: request.note ?? null });

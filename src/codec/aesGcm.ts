@@ -2,7 +2,8 @@
  * Encrypts every Temporal payload (workflow inputs, signals, activity inputs and results, query
  * results, user metadata) with AES-256-GCM, so history holds ciphertext. The key id travels in the
  * payload's metadata; the first key encrypts and every key decrypts, so keys rotate without a gap.
- * Search attributes are never passed through codecs: they hold coarse, non-identifying values only.
+ * Search attributes are never passed through codecs: they hold coarse values only (a risk band, never
+ * a score), still personal credit data beside the uid (docs/security.md, Data inventory).
  *
  * Decoding fails closed on plaintext. Encryption is also our authentication: the GCM tag proves a
  * payload came from something holding a key (the receiver, after its HMAC check), while anyone who

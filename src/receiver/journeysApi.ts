@@ -4,6 +4,7 @@
  *   GET  /journeys/:uid            viewer    the journey run's `journey` query, deliveries after its close beside it
  *   GET  /journeys?stage=&decision=&handoff=&query=&since=&limit=   viewer   a visibility list
  *   POST /journeys/:uid/review     reviewer  the `review` update, recorded as the principal
+ *   POST /journeys/:uid/reopen     reviewer  the `reopen` update: a delivered decision back in review
  *   POST /journeys/:uid/redrive    admin     the `redrive` update
  *   POST /journeys/redrive         admin     redrive every journey a filter selects (rate limited, dry-run)
  * With several deployments, `?integration=<integrationId>` picks whose journeys (each lives in its
@@ -17,6 +18,7 @@ import { allows, AuthFailure, type Principal } from '../auth/principal';
 import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
 import type { ReceiverConfig } from '../config/receiver';
 import { allDeployments } from '../config/deployments';
+import { durationSchema } from '../duration';
 import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';
 import { isProgrammingError, refusedByTemporal } from '../temporal/errors';
@@ -29,6 +31,9 @@ import {
   REASON_CODE,
   REDRIVE_REJECTIONS,
   redriveUpdate,
+  REOPEN_MAX_WITHIN_MS,
+  REOPEN_REJECTIONS,
+  reopenUpdate,
   REVIEW_REJECTIONS,
   reviewUpdate,
   searchAttributes,
@@ -92,6 +97,14 @@ export const reviewBody = z
 const reason = z.string().trim().min(1).max(1_000);
 
 export const redriveBody = z.strictObject({ reason });
+
+export const reopenBody = z.strictObject({
+  reason,
+  reviewWithin: durationSchema
+    .refine((ms) => ms >= 60_000 && ms <= REOPEN_MAX_WITHIN_MS, 'must be from 1m to 30d')
+    .optional()
+    .meta({ description: 'How long the review stays open (default 48h); past it the delivered decision stands' }),
+});
 
 export const bulkRedriveBody = z
   .strictObject({
@@ -263,7 +276,7 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
       throw new Rejection(
         409,
         'journey_closed',
-        'the journey has closed (its settle period is over); it takes no review or redrive',
+        'the journey has closed (its settle period is over); it takes no review, reopen or redrive',
         'Conflict',
       );
     }
@@ -363,6 +376,29 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     }
   });
 
+  router.post('/journeys/:uid/reopen', requireRole('reviewer'), express.json({ limit: '16kb' }), async (req, res) => {
+    const uid = uidParam(req);
+    const parsed = reopenBody.safeParse(req.body);
+    if (!parsed.success) throw new Rejection(400, 'invalid_reopen', firstIssue(parsed.error), 'Bad Request');
+    try {
+      const client = clientFor(req);
+      const handle = await openJourney(client, uid);
+      const { reason: why, reviewWithin } = parsed.data;
+      const review = await bounded(client, () =>
+        handle.executeUpdate(reopenUpdate, {
+          args: [{ reason: why, reviewWithinMs: reviewWithin, actor: actorOf(res) }],
+          updateId: updateIdOf('reopen', res),
+        }),
+      );
+      auditLog(res, 'reopen', uid, { deadline: review.deadline });
+      res.json({ review });
+    } catch (err) {
+      const rejection = updateRejection(err, REOPEN_REFUSALS);
+      auditLog(res, 'reopen', uid, refusalOf(rejection));
+      throw rejection;
+    }
+  });
+
   router.post('/journeys/:uid/redrive', requireRole('admin'), express.json({ limit: '16kb' }), async (req, res) => {
     const uid = uidParam(req);
     const parsed = redriveBody.safeParse(req.body);
@@ -399,6 +435,10 @@ const REVIEW_REFUSALS: JourneyRefusal[] = [
   { type: REVIEW_REJECTIONS.deadlinePassed, status: 409, reason: 'review_deadline_passed' },
   { type: REVIEW_REJECTIONS.invalid, status: 400, reason: 'invalid_review' },
   { type: REVIEW_REJECTIONS.unknownReason, status: 400, reason: 'unknown_reason_code' },
+];
+const REOPEN_REFUSALS: JourneyRefusal[] = [
+  { type: REOPEN_REJECTIONS.notReopenable, status: 409, reason: 'not_reopenable' },
+  { type: REOPEN_REJECTIONS.invalid, status: 400, reason: 'invalid_reopen' },
 ];
 const REDRIVE_REFUSALS: JourneyRefusal[] = [
   { type: REDRIVE_REJECTIONS.notRedrivable, status: 409, reason: 'not_redrivable' },

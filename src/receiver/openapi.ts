@@ -17,7 +17,7 @@ import {
   REDRIVE_ACTIONS,
   STAGES,
 } from '../../workflows/definitions';
-import { bulkRedriveBody, listQuery, redriveBody, reviewBody } from './journeysApi';
+import { bulkRedriveBody, listQuery, redriveBody, reopenBody, reviewBody } from './journeysApi';
 import { PROBLEM_CONTENT_TYPE, problemSchema, webhookRejectionSchema } from './rejection';
 
 const outcome = z.enum(OUTCOMES);
@@ -42,8 +42,22 @@ const decision = z
       .optional()
       .meta({ description: 'The authenticated principal, or the name typed in the Web UI' }),
     reviewedVia: auditVia.optional(),
+    supersedes: z
+      .string()
+      .optional()
+      .meta({ description: 'After a reopened review: the Idempotency-Key of the delivered decision this replaces' }),
   })
   .meta({ id: 'Decision' });
+
+const reviewState = z
+  .looseObject({
+    reason: z.string(),
+    since: z.string(),
+    deadline: z.string().nullable(),
+    fallback: outcome.nullable(),
+    supersedes: z.string().optional(),
+  })
+  .meta({ id: 'ReviewState', description: 'A journey waiting for a human' });
 
 const auditEntry = z
   .object({
@@ -128,7 +142,7 @@ const problems = (description: string) => ({
 });
 const operatorErrors = {
   '400': problems(
-    'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `unknown_reason_code`, `invalid_json`, `integration_required`, `bad_request`)',
+    'Invalid parameters or body (`invalid_query`, `invalid_uid`, `invalid_review`, `unknown_reason_code`, `invalid_reopen`, `invalid_json`, `integration_required`, `bad_request`)',
   ),
   '401': problems(
     'No usable credential (`missing_credentials`, `invalid_token`, `expired_token`); WWW-Authenticate: Bearer',
@@ -265,6 +279,26 @@ export function openApiDocument() {
             '200': { description: 'The decision', content: { 'application/json': { schema: z.object({ decision }) } } },
             '409': problems(
               'The journey is not in review, its review deadline has passed (the fallback decides), or it has closed (`not_in_review`, `review_deadline_passed`, `journey_closed`)',
+            ),
+            '413': problems('A body over 16 KiB (`payload_too_large`)'),
+            ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/{uid}/reopen': {
+        post: {
+          summary:
+            'Put a delivered decision the applicant contests back in review: the `reopen` update (internal listener; reviewer). The next review decides anew, sent under a new Idempotency-Key with `supersedes`; past `reviewWithin` the delivered decision stands',
+          security: [{ operatorToken: [] }],
+          requestParams: { path: uidPath, query: integrationQuery },
+          requestBody: { required: true, content: { 'application/json': { schema: reopenBody } } },
+          responses: {
+            '200': {
+              description: 'The review it opened',
+              content: { 'application/json': { schema: z.object({ review: reviewState }) } },
+            },
+            '409': problems(
+              'The journey has no delivered decision to reopen (undecided, in review, delivering, or delivered before reopening existed), or it has closed (`not_reopenable`, `journey_closed`)',
             ),
             '413': problems('A body over 16 KiB (`payload_too_large`)'),
             ...operatorErrors,

@@ -65,6 +65,55 @@ async function referredJourney(): Promise<string> {
 const trail = (audit: AuditEntry[] | undefined) =>
   (audit ?? []).map((e) => `${e.action} ${e.what} by ${e.actor} ${e.role ?? '-'} via ${e.via}`);
 
+describe('contest: a delivered decision reopened by one operator and reviewed anew by another', () => {
+  test('the LOS gets the new DECLINE under a new key with supersedes, valid 2026-12, and the trail names both', async () => {
+    const uid = newUid();
+    await stack.send(delivery('psychometric_score.complete', uid));
+    await stack.waitForJourney(uid, (v) => v.stage === 'decided');
+    const [approved] = los.acceptedFor(uid, 'decision');
+    expect(approved!.body.decision).toMatchObject({ outcome: 'APPROVE' });
+
+    const viewerTry = await post(`/${uid}/reopen`, 'viewer', { reason: 'contested' });
+    expect(viewerTry.status).toBe(403);
+    const unexplained = await post(`/${uid}/reopen`, 'reviewer', {});
+    expect(unexplained).toMatchObject({ status: 400, body: { reason: 'invalid_reopen' } });
+    const reopened = await post(`/${uid}/reopen`, 'reviewer', { reason: 'applicant contests', reviewWithin: '72h' });
+    expect(reopened.status).toBe(200);
+    expect(reopened.body.review).toMatchObject({ reason: 'reopened', supersedes: approved!.idempotencyKey });
+    expect(Date.parse(reopened.body.review.deadline) - Date.parse(reopened.body.review.since)).toBe(72 * 3_600_000);
+    const again = await post(`/${uid}/reopen`, 'reviewer', { reason: 'twice' });
+    expect(again).toMatchObject({ status: 409, body: { reason: 'not_reopenable' } });
+
+    const review = await post(`/${uid}/review`, 'admin', { outcome: 'DECLINE', reasons: ['high_risk_band'] });
+    expect(review.status).toBe(200);
+    const view = await stack.waitForJourney(uid, (v) => v.stage === 'decided' && v.handoff.status === 'delivered');
+    const [, declined] = los.acceptedFor(uid, 'decision');
+    expect(declined!.idempotencyKey).not.toBe(approved!.idempotencyKey);
+    expect(declined!.signatureValid).toBe(true);
+    expect(declined!.body).toMatchObject({
+      schemaVersion: '2026-12',
+      decision: {
+        outcome: 'DECLINE',
+        reviewer: OPERATORS.admin.name,
+        supersedes: approved!.idempotencyKey,
+        principalReasons: [{ code: 'high_risk_band', text: 'Your assessment result is outside our lending criteria.' }],
+      },
+    });
+    expect(trail(view.audit)).toEqual([
+      'decided APPROVE by policy - via system',
+      'handoff_delivered APPROVE by los - via system',
+      `reopen APPROVE by ${OPERATORS.reviewer.name} reviewer via journey-api`,
+      `review DECLINE by ${OPERATORS.admin.name} admin via journey-api`,
+      'handoff_delivered DECLINE by los - via system',
+    ]);
+    const lines = (await stack.logText())
+      .split('\n')
+      .filter((l) => l.includes('"audit":true') && l.includes('"reopen"'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.join('\n')).not.toContain(uid);
+  });
+});
+
 describe('who may do what', () => {
   test('no credential is 401 missing_credentials, with a Bearer challenge', async () => {
     const result = await call('', { as: null });
@@ -251,14 +300,19 @@ describe('redrive', () => {
     }
   });
 
-  test('a closed journey takes no redrive: 409 journey_closed', async () => {
+  test('a closed journey takes no redrive and cannot be reopened: 409 journey_closed', async () => {
     const uid = newUid();
     await stack.send(delivery('psychometric_score.complete', uid));
     await stack.waitForJourney(uid, (v) => v.handoff.status === 'delivered');
     await stack.handle(uid).terminate('test: the settle period is over');
-    const result = await post(`/${uid}/redrive`, 'admin', { reason: 'too late' });
-    expect(result.status).toBe(409);
-    expect(result.body).toMatchObject({ reason: 'journey_closed' });
+    for (const [action, as] of [
+      ['redrive', 'admin'],
+      ['reopen', 'reviewer'],
+    ] as const) {
+      const result = await post(`/${uid}/${action}`, as, { reason: 'too late' });
+      expect(result.status).toBe(409);
+      expect(result.body).toMatchObject({ reason: 'journey_closed' });
+    }
   });
 
   test('a redrive sent through Temporal directly is recorded as temporal-ui, with the operator it names', async () => {

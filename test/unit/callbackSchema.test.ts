@@ -177,6 +177,11 @@ describe('callback JSON Schemas (docs/los-callback/)', () => {
     ]);
     expectValid('decision', body);
 
+    // A decision after a reopened review names the key it supersedes.
+    const superseding = { ...body, decision: { ...body.decision, supersedes: body.idempotencyKey } };
+    expectValid('decision', superseding);
+    expect(validate.decision({ ...body, decision: { ...body.decision, supersedes: 'the old one' } })).toBe(false);
+
     const withoutReasons = { ...body, decision: { ...body.decision, principalReasons: undefined } };
     const five = [...body.decision.principalReasons, { code: 'trait_a', text: 'Text of trait_a.' }];
     for (const broken of [withoutReasons, { ...body, decision: { ...body.decision, principalReasons: five } }])

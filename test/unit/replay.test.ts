@@ -8,9 +8,10 @@
  * journeys recorded after it, moved there by hand; `decision-durable-before-handoff/` journeys
  * recorded after that patch (issue #20), likewise. `review-closes-at-deadline/` holds reviews
  * recorded by test/integration/reviewDeadline.test.ts around that patch (issue #20), and one late
- * review accepted before it, recorded with the deadline check removed. `principal-reasons/` holds
+ * review accepted before it, recorded with the deadline check removed. `applicant-rights/` holds
  * journeys recorded by test/workflow/journeyTimers.test.ts since decisions give principal reasons
- * (issue #23): a reviewer's codes explained by the worker's policy, a fallback with the referral's.
+ * (issue #23): a reviewer's codes explained by the worker's policy, a fallback with the referral's,
+ * a delivered decision reopened and reviewed anew.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,8 +27,8 @@ import { HISTORY_FIXTURES } from '../support/paths';
 const PATCHED = 'one-publish-per-task';
 const DURABLE = 'decision-durable-before-handoff';
 const REVIEW_PATCH = 'review-closes-at-deadline';
-const REASONS = 'principal-reasons';
-const files = ['.', PATCHED, DURABLE, REVIEW_PATCH, REASONS, 'before-encryption']
+const RIGHTS = 'applicant-rights';
+const files = ['.', PATCHED, DURABLE, REVIEW_PATCH, RIGHTS, 'before-encryption']
   .flatMap((dir) =>
     readdirSync(resolve(HISTORY_FIXTURES, dir))
       .filter((f) => f.endsWith('.json'))
@@ -115,8 +116,8 @@ test('a late review accepted before the review-closes-at-deadline patch replays 
 test('a review recorded since the review-gives-principal-reasons patch carries its marker, and none before it does', () => {
   const marker = patchMarker('review-gives-principal-reasons');
   const history = (file: string) => readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
-  expect(history(`${REASONS}/review-declined-with-reasons.json`)).toContain(marker);
-  for (const file of encrypted.filter((f) => !f.startsWith(`${REASONS}/`))) expect(history(file)).not.toContain(marker);
+  expect(history(`${RIGHTS}/review-declined-with-reasons.json`)).toContain(marker);
+  for (const file of encrypted.filter((f) => !f.startsWith(`${RIGHTS}/`))) expect(history(file)).not.toContain(marker);
 });
 
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {

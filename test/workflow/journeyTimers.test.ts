@@ -10,8 +10,8 @@ import { newUid } from '../support/begini';
 import { decisionTries, journeyTestbed, type Testbed } from '../support/journeyTestbed';
 
 const HOUR = 3_600_000;
-/** Recordings made since the journey gives principal reasons (test/unit/replay.test.ts). */
-const PRINCIPAL_REASONS = 'principal-reasons';
+/** Recordings made since principal reasons and reopening (test/unit/replay.test.ts). */
+const APPLICANT_RIGHTS = 'applicant-rights';
 // One testbed (a test server, its clock and a worker) for the file; the few tests that skip weeks
 // have their own, so that the shared clock never runs so far ahead that a fresh delivery looks old.
 let bed: Testbed;
@@ -97,7 +97,7 @@ describe('review', () => {
     await expect(
       bed.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'APPROVE', reviewer: 'ana' }] }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await bed.recordHistory(uid, `${PRINCIPAL_REASONS}/review-deadline`);
+    await bed.recordHistory(uid, `${APPLICANT_RIGHTS}/review-deadline`);
   });
 
   test('a review just before the deadline decides, and the deadline then changes nothing', async () => {
@@ -183,7 +183,7 @@ describe('hand-off to the LOS', () => {
       ],
     });
     expect(accepted!.idempotencyKey).not.toBe(refused!.idempotencyKey);
-    await bed.recordHistory(uid, `${PRINCIPAL_REASONS}/review-declined-with-reasons`);
+    await bed.recordHistory(uid, `${APPLICANT_RIGHTS}/review-declined-with-reasons`);
   });
 });
 
