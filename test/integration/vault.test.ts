@@ -23,6 +23,7 @@ import { startPostgres, type Postgres } from '../../dev/postgres';
 import { delivery, newUid, TEST_KEY } from '../support/begini';
 import { TEST_DATA_DIR } from '../support/paths';
 import { startStack, type Stack } from '../support/stack';
+import { waitFor, waitForAsync } from '../support/until';
 
 const NEW_KEY = 'rotated-begini-key-2026-12-a41c';
 let postgres: Postgres;
@@ -373,15 +374,3 @@ test('vaulting failing leaves the 403 exactly as it is, and is counted', async (
   expect((await vaultOutcomes()).failed).toBe(1);
   expect(await stack.logText()).toContain('vaulting failed');
 });
-
-async function waitFor(condition: () => boolean, ms = 30_000): Promise<void> {
-  return waitForAsync(async () => condition(), ms);
-}
-
-async function waitForAsync(condition: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
