@@ -141,6 +141,9 @@ test('an erased journey with an after-close run: no run left, 404, and a re-sent
       },
     },
   });
+  // Gone from the database, not merely counted.
+  expect(await count(`SELECT count(*) AS n FROM ${SPOOL_TABLE} WHERE uid_ref = $1`, [uidRef(uid)])).toBe(0);
+  expect(await count(`SELECT count(*) AS n FROM ${VAULT_TABLE}`, [])).toBe(0);
   // The tombstone names the applicant by keyed ref only.
   const { rows: tombstones } = await db.query(`SELECT * FROM ${ERASURE_TABLE} WHERE uid_ref = $1`, [uidRef(uid)]);
   expect(tombstones).toMatchObject([{ erased_by: OPERATORS.admin.name, reason: 'GDPR Art. 17 request #41' }]);
