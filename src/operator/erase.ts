@@ -12,6 +12,7 @@
  * Idempotent: erasing again repeats 2–4 and says the tombstone was there (`alreadyErased`).
  */
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { FALLBACK_INTEGRATION_ID } from '../config/deployments';
 import { IntegrationError } from '../errors';
@@ -57,17 +58,24 @@ export interface ErasureRequest {
   erasedBy: string;
 }
 
-export interface ErasureReceipt {
-  uidRef: string;
-  runsDeleted: number;
-  spoolRowsDeleted: number;
-  vaultRowsDeleted: number;
-  erasedAt: string;
-  /** The tombstone was there already: an earlier erasure of this uid. */
-  alreadyErased: boolean;
-  /** Nothing about the uid was held (runs, spool or vault rows): an unknown uid is not an error. */
-  found: boolean;
-}
+/** The receipt the route answers and the CLI prints (docs/openapi.json takes it from here). */
+export const erasureReceiptSchema = z
+  .object({
+    uidRef: z.string().meta({ description: 'The keyed ref of the uid, as the logs and the tombstone name it' }),
+    runsDeleted: z.number().int(),
+    spoolRowsDeleted: z.number().int(),
+    vaultRowsDeleted: z.number().int(),
+    erasedAt: z.string().meta({ description: 'When the tombstone was first written' }),
+    alreadyErased: z.boolean().meta({ description: 'The tombstone was there already: an earlier erasure of this uid' }),
+    found: z
+      .boolean()
+      .meta({
+        description: 'Anything about the uid was held (runs, spool or vault rows); an unknown uid is not an error',
+      }),
+  })
+  .meta({ id: 'ErasureReceipt' });
+
+export type ErasureReceipt = z.infer<typeof erasureReceiptSchema>;
 
 export interface ErasureOptions {
   /** How long runs may still be found before the erasure answers erasure_incomplete. */
