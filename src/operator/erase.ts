@@ -67,11 +67,9 @@ export const erasureReceiptSchema = z
     vaultRowsDeleted: z.number().int(),
     erasedAt: z.string().meta({ description: 'When the tombstone was first written' }),
     alreadyErased: z.boolean().meta({ description: 'The tombstone was there already: an earlier erasure of this uid' }),
-    found: z
-      .boolean()
-      .meta({
-        description: 'Anything about the uid was held (runs, spool or vault rows); an unknown uid is not an error',
-      }),
+    found: z.boolean().meta({
+      description: 'Anything about the uid was held (runs, spool or vault rows); an unknown uid is not an error',
+    }),
   })
   .meta({ id: 'ErasureReceipt' });
 
