@@ -151,7 +151,7 @@ async function deleteRuns(
   const deadline = Date.now() + (options.boundMs ?? DEFAULT_BOUND_MS);
   const deleted = new Set<string>();
   for (;;) {
-    const runs = await runsUnder(client, workflowId);
+    const runs = await bounded(client, () => runsUnder(client, workflowId));
     if (runs.size === 0 && Date.now() >= settledAt) return deleted.size;
     if (runs.size > 0 && Date.now() > deadline) {
       throw new ErasureError(
@@ -161,10 +161,12 @@ async function deleteRuns(
     }
     for (const runId of runs) {
       try {
-        await client.workflowService.deleteWorkflowExecution({
-          namespace: client.options.namespace,
-          workflowExecution: { workflowId, runId },
-        });
+        await bounded(client, () =>
+          client.workflowService.deleteWorkflowExecution({
+            namespace: client.options.namespace,
+            workflowExecution: { workflowId, runId },
+          }),
+        );
         deleted.add(runId);
       } catch (err) {
         // Deleted meanwhile (Temporal deletes asynchronously, and finds a run until it has).
@@ -173,6 +175,13 @@ async function deleteRuns(
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? DEFAULT_POLL_MS));
   }
+}
+
+/** Each look and each delete within a deadline: an unreachable Temporal is an answer (503), not a hung erasure. */
+const TEMPORAL_CALL_MS = 5_000;
+
+function bounded<T>(client: Client, call: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + TEMPORAL_CALL_MS, call);
 }
 
 /** The run IDs visibility lists under the ID, and the latest run describe finds. */
