@@ -5,9 +5,12 @@
  * delivery to two receivers sharing the database is answered 200 `erased` and starts nothing, with
  * no LOS call. Erasing again is idempotent (the CLI too); a spooled row of an erased uid is deleted
  * by the drainer, not signalled; without the database the route and the CLI refuse with their
- * reason; only an admin may erase; a tombstone lookup that cannot answer is a 503, never a start.
+ * reason; only an admin may erase; with several deployments `?integration=` erases one deployment's
+ * journey and tombstone only; a tombstone lookup that cannot answer is a 503, never a start.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { AesGcmCodec } from '../../src/codec/aesGcm';
 import { loadReceiverConfig } from '../../src/config/receiver';
@@ -22,7 +25,7 @@ import { startPostgres, type Postgres } from '../../dev/postgres';
 import { WORKFLOW_TYPES } from '../../workflows/definitions';
 import { delivery, newUid, TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
 import { OPERATORS, operatorsEnv } from '../support/operators';
-import { TEST_DATA_DIR } from '../support/paths';
+import { ISOLATION_NAMESPACE, TEST_DATA_DIR } from '../support/paths';
 import { startStack, type Stack } from '../support/stack';
 import { waitForAsync } from '../support/until';
 
@@ -243,6 +246,68 @@ test('only an admin may erase, with a reason', async () => {
     body: { reason: 'invalid_erase' },
   });
   expect(await count(`SELECT count(*) AS n FROM ${ERASURE_TABLE} WHERE uid_ref = $1`, [uidRef(uid)])).toBe(0);
+});
+
+test('with several deployments ?integration= picks whose journey is erased; the same uid of another deployment is untouched', async () => {
+  const [one, two] = [
+    { integrationId: 'erasure-deployment-one', key: 'erasure-key-one-4b1d9c' },
+    { integrationId: 'erasure-deployment-two', key: 'erasure-key-two-8e2f0a' },
+  ];
+  const file = resolve(TEST_DATA_DIR, `deployments-erasure-${process.pid}.yaml`);
+  writeFileSync(
+    file,
+    [
+      'deployments:',
+      `  - { integrationId: "${one.integrationId}", environment: production, keys: [{ id: one-1, value: "${one.key}" }] }`,
+      `  - { integrationId: "${two.integrationId}", environment: test, namespace: ${ISOLATION_NAMESPACE}, keys: [{ id: two-1, value: "${two.key}" }] }`,
+    ].join('\n'),
+  );
+  // No worker: the runs a delivery starts are enough to see which namespace was erased.
+  const several = await startStack({
+    name: 'erasure-several',
+    los,
+    worker: false,
+    env: {
+      ...operatorsEnv('erasure-several'),
+      BEGINI_API_KEY: '',
+      BEGINI_DEPLOYMENTS_FILE: file,
+      SPOOL_DATABASE_URL: postgres.url,
+    },
+  });
+  const second = new Client({ connection: several.receiver.connection, namespace: ISOLATION_NAMESPACE });
+  const existsIn = (client: Client, uid: string) =>
+    client.workflow
+      .getHandle(uid)
+      .describe()
+      .then(
+        () => true,
+        (err) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+  try {
+    const uid = newUid('SEVERAL');
+    const sendTo = (d: typeof one) =>
+      several.send(delivery('application.complete', uid, { integrationId: d.integrationId }), { key: d.key });
+    for (const d of [one, two]) expect(await sendTo(d)).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    expect([await existsIn(several.client, uid), await existsIn(second, uid)]).toEqual([true, true]);
+
+    expect(await eraseVia(several, uid)).toMatchObject({ status: 400, body: { reason: 'integration_required' } });
+    const path = (integration: string) => `/journeys/${uid}/erase?integration=${integration}`;
+    expect(await api(several, 'POST', path('nobody'), OPERATORS.admin.token, { reason: 'r' })).toMatchObject({
+      status: 404,
+      body: { reason: 'unknown_integration' },
+    });
+    const erased = await api(several, 'POST', path(two.integrationId), OPERATORS.admin.token, { reason: 'r' });
+    expect(erased).toMatchObject({ status: 200, body: { erasure: { runsDeleted: 1 } } });
+    expect([await existsIn(several.client, uid), await existsIn(second, uid)]).toEqual([true, false]);
+    expect(await sendTo(two)).toMatchObject({ status: 200, body: { status: 'erased' } });
+    expect(await sendTo(one)).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    expect(await existsIn(second, uid)).toBe(false);
+  } finally {
+    await several.stop();
+  }
 });
 
 test('a tombstone lookup that cannot answer (database down) is a 503, and starts nothing', async () => {
