@@ -60,7 +60,7 @@ export function eraseRoute(deps: EraseRouteDeps) {
 }
 
 /** Only the missing database is final; a database or Temporal that did not answer, or runs still found, can clear. */
-function erasureRejection(err: unknown): unknown {
+export function erasureRejection(err: unknown): unknown {
   if (err instanceof ErasureError && err.reason === 'erasure_needs_database')
     return new Rejection(409, err.reason, err.message, 'Conflict');
   if (isProgrammingError(err)) return err;

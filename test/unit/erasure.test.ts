@@ -1,10 +1,13 @@
 /**
  * The pure pieces of erasure: which refused bodies name the uid, the refs a tombstone is looked up
- * under across a codec key rotation, and the CLI's refusals before it opens anything.
+ * under across a codec key rotation, the CLI's refusals before it opens anything, and what the
+ * route answers for each failure.
  */
 import { keyUidRefs, uidRef, uidRefsUnderEveryKey } from '../../src/logger';
-import { bodyNamesUid } from '../../src/operator/erase';
+import { bodyNamesUid, ErasureError } from '../../src/operator/erase';
 import { eraseCli } from '../../src/operator/eraseCli';
+import { erasureRejection } from '../../src/receiver/eraseRoute';
+import { Rejection } from '../../src/receiver/rejection';
 import { delivery, TEST_CODEC_KEYS, TEST_KEY } from '../support/begini';
 
 const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -55,4 +58,20 @@ describe('npm run erase refuses before opening anything', () => {
       printed: expect.stringContaining('invalid configuration'),
     });
   });
+});
+
+test('what an erasure that failed answers: only the missing database is final', () => {
+  const needs = erasureRejection(new ErasureError('erasure_needs_database', 'no database'));
+  expect(needs).toMatchObject({ status: 409, reason: 'erasure_needs_database' });
+  const incomplete = erasureRejection(new ErasureError('erasure_incomplete', 'runs left'));
+  expect(incomplete).toMatchObject({ status: 503, reason: 'erasure_incomplete', headers: { 'retry-after': '5' } });
+  // A database or Temporal that did not answer can clear: erase again.
+  expect(erasureRejection(new Error('connect ECONNREFUSED'))).toMatchObject({
+    status: 503,
+    reason: 'erasure_unavailable',
+  });
+  // A fault of ours stays one (a 500), never blamed on the database.
+  const bug = new TypeError('x is undefined');
+  expect(erasureRejection(bug)).toBe(bug);
+  expect(erasureRejection(new Error('x'))).toBeInstanceOf(Rejection);
 });
