@@ -30,7 +30,6 @@ import { uidRateLimiter } from './uidRateLimit';
 import { IntegrationError } from '../errors';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
-export { FALLBACK_VAULT };
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
