@@ -55,7 +55,8 @@ function traceFields(): { trace_id?: string; span_id?: string } {
   return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
 }
 
-let uidRefKey: Buffer | undefined;
+/** One HMAC key per configured codec key, the first (the current one) first. */
+let uidRefKeys: Buffer[] = [];
 
 /**
  * Keys `uidRef` with a secret derived from the deployment's first payload codec key, which every
@@ -63,11 +64,26 @@ let uidRefKey: Buffer | undefined;
  * by trying them all. Rotating that codec key changes the refs from then on.
  */
 export function keyUidRefs(codecKeys: ReadonlyArray<{ key: Buffer }>): void {
-  uidRefKey = Buffer.from(hkdfSync('sha256', codecKeys[0]!.key, Buffer.alloc(0), 'begini-temporal/uid-ref/v1', 32));
+  uidRefKeys = codecKeys.map(({ key }) =>
+    Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'begini-temporal/uid-ref/v1', 32)),
+  );
 }
 
 /** A stable, non-reversible handle for a uid, so log lines about one applicant can be correlated. */
 export function uidRef(uid: string): string {
-  if (!uidRefKey) throw new Error('uidRef needs a key: call keyUidRefs at start-up');
-  return createHmac('sha256', uidRefKey).update(uid).digest('hex').slice(0, 16);
+  return refUnder(uidRefKeys[0], uid);
+}
+
+/**
+ * The uid's ref under every configured codec key: what a row written before a codec key rotation
+ * (an erasure tombstone) was keyed with, as long as that key is still configured.
+ */
+export function uidRefsUnderEveryKey(uid: string): string[] {
+  if (uidRefKeys.length === 0) return [uidRef(uid)];
+  return uidRefKeys.map((key) => refUnder(key, uid));
+}
+
+function refUnder(key: Buffer | undefined, uid: string): string {
+  if (!key) throw new Error('uidRef needs a key: call keyUidRefs at start-up');
+  return createHmac('sha256', key).update(uid).digest('hex').slice(0, 16);
 }

@@ -46,6 +46,9 @@ const deploymentsFileSchema = z.strictObject({
     .min(1),
 });
 
+/** The integration id of the BEGINI_API_KEY deployment, which takes any integration id. */
+export const FALLBACK_INTEGRATION_ID = '*';
+
 export interface Deployment {
   integrationId: string;
   environment: 'test' | 'production';
@@ -86,7 +89,7 @@ export function deploymentsOf(
   }
   const fallback: Deployment | null = e.BEGINI_API_KEY
     ? {
-        integrationId: '*',
+        integrationId: FALLBACK_INTEGRATION_ID,
         environment: e.BEGINI_ENVIRONMENT,
         namespace: defaultNamespace,
         keys: [{ id: 'BEGINI_API_KEY', secret: e.BEGINI_API_KEY }],

@@ -23,12 +23,13 @@ import type { ReceiverMetrics } from './metrics';
 import { problem, PROBLEM_CONTENT_TYPE, Rejection, webhookBody } from './rejection';
 import { cached } from './cached';
 import { noSpool, type SpoolInstead, type VaultRefused } from '../spool/intake';
+import { FALLBACK_VAULT } from '../spool/vault';
+import type { IsErased } from '../spool/tombstones';
+import type { ErasureStores } from '../operator/erase';
 import { uidRateLimiter } from './uidRateLimit';
 import { IntegrationError } from '../errors';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
-/** With BEGINI_API_KEY every integration id is this receiver's: the vault keeps them all under one name. */
-export const FALLBACK_VAULT = 'BEGINI_API_KEY';
 
 export interface ReceiverDeps {
   config: ReceiverConfig;
@@ -43,6 +44,9 @@ export interface ReceiverDeps {
   spoolReachable?: () => Promise<boolean>;
   /** With the spool on, keeps a delivery refused for a mismatched signature (src/spool/vault.ts); never throws. */
   vaultRefused?: VaultRefused;
+  /** With the spool on: the tombstone lookup, and the stores an erasure writes (src/operator/erase.ts). */
+  isErased?: IsErased;
+  erasure?: ErasureStores;
 }
 
 // One answer for a bad signature and for an integration this receiver does not know, so a caller
@@ -209,6 +213,13 @@ export function createReceiverApp(deps: ReceiverDeps) {
       rawBody,
       receivedAt,
     };
+    // Before Temporal and the spool: an erased uid's delivery starts nothing, on every receiver.
+    if (deps.isErased && (await checkTombstone(deps.isErased, verified))) {
+      metrics.erasedDeliveries.inc({ path: 'webhook' });
+      res.locals.reason = 'erased';
+      res.status(200).json({ status: 'erased' });
+      return;
+    }
     if (inFlight >= config.maxInFlight) {
       await spoolInstead(
         verified,
@@ -262,6 +273,22 @@ export function createReceiverApp(deps: ReceiverDeps) {
     );
   }
 
+  /** Fail closed: a tombstone lookup that cannot answer is a 503 (Begini retries), never an unchecked start. */
+  async function checkTombstone(isErased: IsErased, verified: Verified): Promise<boolean> {
+    try {
+      return await isErased(verified);
+    } catch (err) {
+      logger.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'tombstone lookup failed');
+      throw new Rejection(
+        503,
+        'erasure_check_unavailable',
+        'whether this applicant was erased cannot be checked now; retry later',
+        'Service Unavailable',
+        { 'retry-after': '5' },
+      );
+    }
+  }
+
   function accepted(res: Response, verified: Verified, reason: string): void {
     metrics.deliveriesByKey.inc({ key_id: verified.keyId, environment: verified.deployment.environment });
     res.locals.reason = reason;
@@ -292,7 +319,8 @@ export function createInternalApp(deps: ReceiverDeps) {
   });
   // Off unless operator authentication is configured: never open by default.
   if (config.operatorAuth) {
-    app.use(journeysApi({ config, clients, authenticate: authenticator(config.operatorAuth), logger }));
+    const authenticate = authenticator(config.operatorAuth);
+    app.use(journeysApi({ config, clients, authenticate, logger, erasure: deps.erasure }));
   }
   app.use(notFound);
   app.use(rejectionHandler(logger, 'problem'));

@@ -80,6 +80,6 @@ function viewOf(client: Client, run: WorkflowExecutionInfo | WorkflowExecutionDe
 }
 
 /** A string literal of Temporal's list filter language (quotes and backslashes escaped). */
-function visibilityString(value: string): string {
+export function visibilityString(value: string): string {
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }

@@ -7,6 +7,7 @@
  *   POST /journeys/:uid/reopen     reviewer  the `reopen` update: a delivered decision back in review
  *   POST /journeys/:uid/redrive    admin     the `redrive` update
  *   POST /journeys/redrive         admin     redrive every journey a filter selects (rate limited, dry-run)
+ *   POST /journeys/:uid/erase      admin     erase the applicant: tombstone, every run, spool and vault rows (eraseRoute.ts)
  * With several deployments, `?integration=<integrationId>` picks whose journeys (each lives in its
  * deployment's namespace). Every operator action is also one `operator action` audit log line.
  */
@@ -17,11 +18,13 @@ import type { Authenticate } from '../auth/authenticator';
 import { allows, AuthFailure, type Principal } from '../auth/principal';
 import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
 import type { ReceiverConfig } from '../config/receiver';
-import { allDeployments } from '../config/deployments';
+import { allDeployments, type Deployment } from '../config/deployments';
 import { durationSchema } from '../duration';
+import type { ErasureStores } from '../operator/erase';
 import { uidRef, type Logger } from '../logger';
 import { paced } from '../operator/pace';
 import { isProgrammingError, refusedByTemporal } from '../temporal/errors';
+import { eraseRoute } from './eraseRoute';
 import { journeyView } from './journeyView';
 import {
   FINAL_OUTCOMES,
@@ -125,15 +128,17 @@ export interface JourneysApiDeps {
   clients: ReadonlyMap<string, Client>;
   authenticate: Authenticate;
   logger: Logger;
+  /** On the integration's database; unset without SPOOL_DATABASE_URL (erasure then refuses). */
+  erasure?: ErasureStores;
 }
 
-export function journeysApi({ config, clients, authenticate, logger }: JourneysApiDeps): express.Router {
+export function journeysApi({ config, clients, authenticate, logger, erasure }: JourneysApiDeps): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const deployments = allDeployments(config);
   const workflowId = (uid: string) => workflowIdFor(config.workflowIdPrefix, uid);
 
-  /** The client of the namespace whose journeys the request is about. */
-  function clientFor(req: Request): Client {
+  /** The deployment whose journeys the request is about. */
+  function deploymentOf(req: Request): Deployment {
     const integration = typeof req.query.integration === 'string' ? req.query.integration : undefined;
     const deployment =
       integration === undefined
@@ -151,7 +156,12 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
           )
         : new Rejection(404, 'unknown_integration', 'no deployment with that integration id', 'Not Found');
     }
-    return clients.get(deployment.namespace)!;
+    return deployment;
+  }
+
+  /** The client of the namespace whose journeys the request is about. */
+  function clientFor(req: Request): Client {
+    return clients.get(deploymentOf(req).namespace)!;
   }
 
   function uidParam(req: Request): string {
@@ -405,6 +415,13 @@ export function journeysApi({ config, clients, authenticate, logger }: JourneysA
     if (!parsed.success) throw new Rejection(400, 'invalid_redrive', firstIssue(parsed.error), 'Bad Request');
     res.json({ redrive: await redrive(clientFor(req), uid, parsed.data.reason, res) });
   });
+
+  router.post(
+    '/journeys/:uid/erase',
+    requireRole('admin'),
+    express.json({ limit: '16kb' }),
+    eraseRoute({ config, clients, stores: erasure, deploymentOf, uidParam, auditLog }),
+  );
 
   return router;
 }

@@ -133,6 +133,12 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?:
         }
       },
     }),
+    erasedDeliveries: new Counter({
+      name: 'begini_erased_deliveries_total',
+      help: 'Verified deliveries for an erased uid, answered 200 erased and started nothing, by path (webhook, spool)',
+      labelNames: ['path'] as const,
+      registers: [registry],
+    }),
     deliveriesByKey: new Counter({
       name: 'begini_deliveries_by_key_total',
       help: 'Verified deliveries by the id of the key that verified them',

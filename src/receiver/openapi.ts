@@ -17,6 +17,8 @@ import {
   REDRIVE_ACTIONS,
   STAGES,
 } from '../../workflows/definitions';
+import { erasureReceiptSchema } from '../operator/erase';
+import { eraseBody } from './eraseRoute';
 import { bulkRedriveBody, listQuery, redriveBody, reopenBody, reviewBody } from './journeysApi';
 import { PROBLEM_CONTENT_TYPE, problemSchema, webhookRejectionSchema } from './rejection';
 
@@ -196,8 +198,9 @@ export function openApiDocument() {
           requestBody: { required: true, content: { 'application/json': { schema: envelopeSchema } } },
           responses: {
             '200': {
-              description: 'Durably accepted',
-              content: { 'application/json': { schema: z.object({ status: z.literal('accepted') }) } },
+              description:
+                'Durably accepted; or `erased`: the uid was erased (POST /journeys/{uid}/erase), so nothing was started and nothing is kept',
+              content: { 'application/json': { schema: z.object({ status: z.enum(['accepted', 'erased']) }) } },
             },
             '400': webhookError('Not JSON, a bad envelope, too deeply nested, or refused by Temporal'),
             '403': webhookError('Missing, malformed or mismatched signature'),
@@ -210,7 +213,9 @@ export function openApiDocument() {
             '429': webhookError(
               'More deliveries for this uid than the per-uid limit allows in its window (`uid_rate_limited`); retry after Retry-After',
             ),
-            '503': webhookError('Temporal unreachable or overloaded; retry (Retry-After)'),
+            '503': webhookError(
+              'Temporal unreachable or overloaded, or whether the uid was erased cannot be checked (`erasure_check_unavailable`); retry (Retry-After)',
+            ),
           },
         },
       },
@@ -321,6 +326,30 @@ export function openApiDocument() {
             ),
             '413': problems('A body over 16 KiB (`payload_too_large`)'),
             ...operatorErrors,
+          },
+        },
+      },
+      '/journeys/{uid}/erase': {
+        post: {
+          summary:
+            "Erase the applicant from this integration: a tombstone, then every run under the uid's workflow ID, its spool and vault rows; the LOS keeps its own record (internal listener; admin)",
+          security: [{ operatorToken: [] }],
+          requestParams: { path: uidPath, query: integrationQuery },
+          requestBody: { required: true, content: { 'application/json': { schema: eraseBody } } },
+          responses: {
+            '200': {
+              description: 'Erased, or nothing was held (`found: false`); idempotent',
+              content: { 'application/json': { schema: z.object({ erasure: erasureReceiptSchema }) } },
+            },
+            ...operatorErrors,
+            '400': problems('No reason, or another field (`invalid_erase`), or a bad uid or integration'),
+            '409': problems(
+              'No SPOOL_DATABASE_URL: nowhere to keep the tombstone (`erasure_needs_database`); retrying cannot clear it',
+            ),
+            '413': problems('A body over 16 KiB (`payload_too_large`)'),
+            '503': problems(
+              'Runs still found past the bound (`erasure_incomplete`), or the database or Temporal did not answer (`erasure_unavailable`); erase again',
+            ),
           },
         },
       },

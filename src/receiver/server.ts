@@ -17,6 +17,7 @@ import { startDrainer } from '../spool/drain';
 import { spoolInstead, vaultRefused } from '../spool/intake';
 import { RefusedVault } from '../spool/vault';
 import { SpoolStore } from '../spool/store';
+import { erasedCheck, Tombstones } from '../spool/tombstones';
 
 export interface RunningReceiver {
   /** The public listener: the webhook and health checks. */
@@ -66,6 +67,8 @@ export async function startReceiver(
     );
   const spool = config.spool && new SpoolStore(config.spool.databaseUrl, codec, config.spool);
   const vault = spool && new RefusedVault(spool.pool, codec, config.spool!.vault);
+  const erasure = spool && vault && { spool, vault, tombstones: new Tombstones(spool.pool) };
+  const isErased = erasure ? erasedCheck(erasure.tombstones) : undefined;
   const metrics = createReceiverMetrics(
     { count: countJourneys, namespaces, refreshMs: config.metricsRefreshMs },
     spool
@@ -84,6 +87,7 @@ export async function startReceiver(
       ),
       spoolReachable: () => spool.reachable(),
     }),
+    ...(erasure && { erasure, isErased }),
     ...(vault && {
       vaultRefused: vaultRefused(
         vault,
@@ -96,8 +100,9 @@ export async function startReceiver(
   // The schema is made now if the database is up; otherwise on first use (the spool's calls retry it).
   await spool
     ?.migrate()
+    .then(() => erasure?.tombstones.migrate())
     .catch((err) => logger.warn({ err: { name: err.name, message: err.message } }, 'spool database not reachable yet'));
-  const drainer = spool && startDrainer({ store: spool, config, connection, clients, logger, metrics });
+  const drainer = spool && startDrainer({ store: spool, config, connection, clients, logger, metrics, isErased });
   const app = createReceiverApp(deps);
   // Slow or idle clients are cut off within about a second of their deadline, and their number is capped.
   const serverOptions = {

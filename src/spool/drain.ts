@@ -15,6 +15,7 @@ import { temporalRejection, withTimeout } from '../receiver/app';
 import { deliver, type Landed, type Verified } from '../receiver/deliver';
 import type { ReceiverMetrics } from '../receiver/metrics';
 import type { SpooledRow, SpoolStore } from './store';
+import type { IsErased } from './tombstones';
 
 export interface DrainDeps {
   store: SpoolStore;
@@ -23,13 +24,16 @@ export interface DrainDeps {
   clients: ReadonlyMap<string, Client>;
   logger: Logger;
   metrics: ReceiverMetrics;
+  /** The tombstone lookup: a row of an erased uid is deleted, never signalled. */
+  isErased?: IsErased;
 }
 
 /** How long an idle or backed-off drainer waits before looking again. */
 const IDLE_MS = 1_000;
 const MAX_BATCH = 100;
 
-type Outcome = { kind: 'landed'; landed: Landed } | { kind: 'dead'; reason: string } | { kind: 'retry' };
+type Outcome =
+  { kind: 'landed'; landed: Landed } | { kind: 'dead'; reason: string } | { kind: 'erased' } | { kind: 'retry' };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -114,6 +118,12 @@ export function startDrainer(deps: DrainDeps): Drainer {
     const verified = rebuild(config, row);
     if ('dead' in verified) return { kind: 'dead', reason: verified.dead };
     try {
+      // The erasure deletes the rows it finds; a row it raced past is checked here. Unknowable: retried later.
+      if (await deps.isErased?.(verified)) return { kind: 'erased' };
+    } catch {
+      return { kind: 'retry' };
+    }
+    try {
       const landed = await signal(deps, verified);
       return { kind: 'landed', landed };
     } catch (err) {
@@ -142,6 +152,10 @@ export function startDrainer(deps: DrainDeps): Drainer {
         if (outcome.kind === 'landed') {
           await tx.remove(row.id);
           metrics.spoolDrained.inc({ outcome: outcome.landed });
+        } else if (outcome.kind === 'erased') {
+          await tx.remove(row.id);
+          metrics.erasedDeliveries.inc({ path: 'spool' });
+          logger.info({ spoolRow: row.id, uidRef: row.uidRef }, 'spooled delivery of an erased uid deleted');
         } else if (outcome.kind === 'dead') {
           await tx.deadLetter(row.id, outcome.reason);
           metrics.spoolFailed.inc({ reason: outcome.reason });

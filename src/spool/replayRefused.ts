@@ -13,18 +13,15 @@
 import { parseArgs } from 'node:util';
 import { peekIntegrationId } from '../begini/events';
 import { verifySignature } from '../begini/verifier';
-import { payloadCodec } from '../codec/payloadCodec';
-import { loadReceiverConfig, type ReceiverConfig } from '../config/receiver';
-import { allDeployments, deploymentFor } from '../config/deployments';
+import type { ReceiverConfig } from '../config/receiver';
+import { deploymentFor } from '../config/deployments';
 import { EXIT } from '../failures';
-import { keyUidRefs } from '../logger';
-import { FALLBACK_VAULT, temporalRejection } from '../receiver/app';
-import { temporalClients } from '../receiver/server';
-import { LazyNativeConnection, temporalSettings } from '../temporal/connection';
+import { temporalRejection } from '../receiver/app';
 import { rebuild, signal, type DrainDeps } from './drain';
 import { spoolInstead } from './intake';
-import { SpoolStore } from './store';
-import { RefusedVault } from './vault';
+import { openOfflineStores } from './offline';
+import type { SpoolStore } from './store';
+import { FALLBACK_VAULT, type RefusedVault } from './vault';
 
 export interface ReplaySummary {
   replayed: number;
@@ -125,35 +122,20 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(EXIT.usage);
   }
-  const temporal = temporalSettings();
-  let config: ReceiverConfig;
-  try {
-    config = loadReceiverConfig(process.env, temporal);
-  } catch (err) {
-    console.error(`replay-refused: invalid configuration: ${(err as Error).message}`);
-    process.exit(EXIT.config);
+  const stores = openOfflineStores(process.env, 'SPOOL_DATABASE_URL is not set: there is no vault');
+  if ('refused' in stores) {
+    console.error(`replay-refused: ${stores.refused}`);
+    process.exit(stores.exitCode);
   }
-  if (!config.spool) {
-    console.error('replay-refused: SPOOL_DATABASE_URL is not set: there is no vault');
-    process.exit(EXIT.config);
-  }
-  keyUidRefs(config.codecKeys);
-  // No migration allowance: the vault's rows were sealed by this codec, never plaintext.
-  const codec = payloadCodec({ codecKeys: config.codecKeys });
-  const spool = new SpoolStore(config.spool.databaseUrl, codec, config.spool);
-  const vault = new RefusedVault(spool.pool, codec, config.spool.vault);
-  const connection = new LazyNativeConnection(temporal);
-  const namespaces = [...new Set(allDeployments(config).map((d) => d.namespace))];
-  const clients = temporalClients(connection, namespaces, codec);
   try {
-    const summary = await replayRefused(
-      { config, connection, clients, vault, spool },
-      { integrationId: vaultName(config, values.integration), since, dryRun: values['dry-run'] },
-    );
+    const summary = await replayRefused(stores, {
+      integrationId: vaultName(stores.config, values.integration),
+      since,
+      dryRun: values['dry-run'],
+    });
     process.exitCode = summary.failed > 0 ? EXIT.tempfail : 0;
   } finally {
-    await connection.close();
-    await spool.close();
+    await stores.close();
   }
 }
 

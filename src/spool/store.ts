@@ -176,6 +176,19 @@ export class SpoolStore {
     };
   }
 
+  /**
+   * Deletes an erased applicant's rows, waiting and dead-lettered, by any of its refs; null
+   * `integrationId` (BEGINI_API_KEY): of every integration id. Waits for a drainer holding one.
+   */
+  async removeApplicant(uidRefs: readonly string[], integrationId: string | null): Promise<number> {
+    await this.migrate();
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM ${SPOOL_TABLE} WHERE uid_ref = ANY($1::text[]) AND ($2::text IS NULL OR integration_id = $2)`,
+      [uidRefs, integrationId],
+    );
+    return rowCount ?? 0;
+  }
+
   async reachable(): Promise<boolean> {
     return this.pool.query('SELECT 1').then(
       () => true,

@@ -13,10 +13,18 @@
  */
 import type { Pool } from 'pg';
 import type { AesGcmCodec } from '../codec/aesGcm';
+import { FALLBACK_INTEGRATION_ID } from '../config/deployments';
 import type { VaultLimits } from '../config/spool';
 import { inTransaction, openBody, schemaOnce, sealBody } from './store';
 
 export const VAULT_TABLE = 'begini_vault';
+/** With BEGINI_API_KEY every integration id is this receiver's: the vault keeps them all under one name. */
+export const FALLBACK_VAULT = 'BEGINI_API_KEY';
+
+/** The vault's partition for a deployment's integration id (`*` with BEGINI_API_KEY). */
+export function vaultPartition(deploymentIntegrationId: string): string {
+  return deploymentIntegrationId === FALLBACK_INTEGRATION_ID ? FALLBACK_VAULT : deploymentIntegrationId;
+}
 
 const SCHEMA = `
 BEGIN;
@@ -124,6 +132,28 @@ export class RefusedVault {
         };
       }),
     );
+  }
+
+  /**
+   * Deletes the integration's rows whose opened body `names` (retention passed or not): the vault
+   * has no uid column, so each row is opened; at most the per-integration cap of them. A row that
+   * cannot be opened is kept: it can never be replayed, and is trimmed by the caps and retention.
+   */
+  async removeWhere(integrationId: string, names: (rawBody: Uint8Array) => boolean): Promise<number> {
+    await this.migrate();
+    const { rows } = await this.pool.query(
+      `SELECT id, codec_key_id, sealed FROM ${VAULT_TABLE} WHERE integration_id = $1 ORDER BY id`,
+      [integrationId],
+    );
+    let removed = 0;
+    for (const row of rows) {
+      const rawBody = await openBody(this.codec, row.codec_key_id, row.sealed).catch(() => undefined);
+      if (rawBody && names(rawBody)) {
+        await this.remove(String(row.id));
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async remove(id: string): Promise<void> {

@@ -26,3 +26,10 @@ export function isProgrammingError(err: unknown): boolean {
     err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError
   );
 }
+
+const GRPC_NOT_FOUND = 5;
+
+/** Temporal has no such execution (NOT_FOUND): for a raw workflowService call, which has no typed error. */
+export function notFoundInTemporal(err: unknown): boolean {
+  return grpcStatusOf(err)?.code === GRPC_NOT_FOUND;
+}

@@ -14,15 +14,15 @@ import { sign } from '../../src/begini/verifier';
 import { AesGcmCodec } from '../../src/codec/aesGcm';
 import { loadReceiverConfig } from '../../src/config/receiver';
 import { startLos, type Los } from '../../dev/losStandIn';
-import { FALLBACK_VAULT } from '../../src/receiver/app';
 import { replayRefused } from '../../src/spool/replayRefused';
 import { SpoolStore } from '../../src/spool/store';
-import { RefusedVault, VAULT_TABLE } from '../../src/spool/vault';
+import { FALLBACK_VAULT, RefusedVault, VAULT_TABLE } from '../../src/spool/vault';
 import { ensure } from '../../dev/cluster';
 import { startPostgres, type Postgres } from '../../dev/postgres';
 import { delivery, newUid, TEST_KEY } from '../support/begini';
 import { TEST_DATA_DIR } from '../support/paths';
 import { startStack, type Stack } from '../support/stack';
+import { waitFor, waitForAsync } from '../support/until';
 
 const NEW_KEY = 'rotated-begini-key-2026-12-a41c';
 let postgres: Postgres;
@@ -373,15 +373,3 @@ test('vaulting failing leaves the 403 exactly as it is, and is counted', async (
   expect((await vaultOutcomes()).failed).toBe(1);
   expect(await stack.logText()).toContain('vaulting failed');
 });
-
-async function waitFor(condition: () => boolean, ms = 30_000): Promise<void> {
-  return waitForAsync(async () => condition(), ms);
-}
-
-async function waitForAsync(condition: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
