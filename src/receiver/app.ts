@@ -105,8 +105,13 @@ export function createReceiverApp(deps: ReceiverDeps) {
     }
   });
   const spoolReachable = deps.spoolReachable && cached(1_000, deps.spoolReachable);
+  // With the spool on, its database decides: it takes what Temporal cannot, and every delivery's
+  // erasure check reads it, so without it nothing is answered 200 even with Temporal up.
   app.get('/readyz', async (_req, res) => {
-    if ((await temporalReachable()) || (spoolReachable && (await spoolReachable()))) res.json({ status: 'ready' });
+    if (spoolReachable) {
+      if (await spoolReachable()) res.json({ status: 'ready' });
+      else res.status(503).json({ status: 'unavailable', reason: 'database_unreachable' });
+    } else if (await temporalReachable()) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'unavailable', reason: 'temporal_unreachable' });
   });
 

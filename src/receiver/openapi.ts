@@ -232,14 +232,15 @@ export function openApiDocument() {
       },
       '/readyz': {
         get: {
-          summary: 'Readiness: Temporal answers',
+          summary: 'Readiness: Temporal answers, or with the spool on, its database does',
           responses: {
             '200': {
               description: 'Ready',
               content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
             },
             '503': {
-              description: 'Temporal unreachable',
+              description:
+                'Temporal unreachable (`temporal_unreachable`), or with the spool on its database (`database_unreachable`)',
               content: {
                 'application/json': { schema: z.object({ status: z.literal('unavailable'), reason: z.string() }) },
               },

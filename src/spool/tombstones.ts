@@ -6,7 +6,7 @@
  * The key is the deployment's integration id (FALLBACK_INTEGRATION_ID with BEGINI_API_KEY): that is whose namespace,
  * and so whose workflow ID, a delivery of the uid would reach, whatever integration id it names.
  */
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import { uidRefsUnderEveryKey } from '../logger';
 import type { Verified } from '../receiver/deliver';
 import { schemaOnce } from './store';
@@ -69,13 +69,19 @@ export class Tombstones {
   /** One primary-key lookup; throws when the database cannot answer (the caller fails closed). */
   async isErased(integrationId: string, uidRefs: readonly string[]): Promise<boolean> {
     await this.migrate();
-    const { rowCount } = await this.pool.query(
-      `SELECT 1 FROM ${ERASURE_TABLE} WHERE integration_id = $1 AND uid_ref = ANY($2::text[]) LIMIT 1`,
-      [integrationId, uidRefs],
-    );
+    // pg reads `query_timeout` per query (its types name it only on the client's config): a database
+    // that accepts the connection but does not answer is a 503 too, not a delivery held open.
+    const lookup: QueryConfig & { query_timeout: number } = {
+      text: `SELECT 1 FROM ${ERASURE_TABLE} WHERE integration_id = $1 AND uid_ref = ANY($2::text[]) LIMIT 1`,
+      values: [integrationId, uidRefs],
+      query_timeout: LOOKUP_TIMEOUT_MS,
+    };
+    const { rowCount } = await this.pool.query(lookup);
     return rowCount === 1;
   }
 }
+
+const LOOKUP_TIMEOUT_MS = 3_000;
 
 /** Whether a verified delivery's uid was erased; throws when that cannot be known (fail closed). */
 export type IsErased = (verified: Verified) => Promise<boolean>;

@@ -310,8 +310,13 @@ test('with several deployments ?integration= picks whose journey is erased; the 
   }
 });
 
-test('a tombstone lookup that cannot answer (database down) is a 503, and starts nothing', async () => {
+test('a tombstone lookup that cannot answer (database down) is a 503, starts nothing, and the receiver is not ready', async () => {
   const uid = newUid('DOWN');
+  const readiness = async () => {
+    const answer = await fetch(`${a.receiver.url}/readyz`);
+    return { status: answer.status, body: await answer.json() };
+  };
+  expect(await readiness()).toEqual({ status: 200, body: { status: 'ready' } });
   postgres.stopNow();
   try {
     expect(await a.send(delivery('psychometric_score.complete', uid))).toMatchObject({
@@ -319,6 +324,9 @@ test('a tombstone lookup that cannot answer (database down) is a 503, and starts
       body: { reason: 'erasure_check_unavailable' },
     });
     expect(await a.exists(uid)).toBe(false);
+    // Temporal is up, yet no delivery can be answered 200: a load balancer should send elsewhere.
+    await waitForAsync(async () => (await readiness()).status === 503);
+    expect((await readiness()).body).toEqual({ status: 'unavailable', reason: 'database_unreachable' });
   } finally {
     await postgres.start();
   }
