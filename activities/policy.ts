@@ -116,6 +116,8 @@ export interface PolicyEvaluation extends PolicyDecision {
   input: PolicyInput;
   /** The texts of `reasons` for a notice. Absent in evaluations recorded before they existed. */
   principalReasons?: PrincipalReason[];
+  /** sha256 of the policy's canonical content (activities/policySource.ts). Absent in older ones. */
+  policySha256?: string;
 }
 
 /** A policy file the worker refuses: it names the file, and every problem in it. */
@@ -126,15 +128,26 @@ export class PolicyConfigError extends ConfigError {
 }
 
 export function loadPolicy(path: string): Policy {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new PolicyConfigError(path, [(err as Error).message]);
   }
+  return parsePolicy(text, path);
+}
+
+/** A policy file's text (YAML, or JSON) validated in full; `source` names it in the error. */
+export function parsePolicy(text: string, source: string): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new PolicyConfigError(source, [(err as Error).message]);
+  }
   const result = policySchema.safeParse(raw);
   if (!result.success) {
-    throw new PolicyConfigError(path, issuesOf(result.error));
+    throw new PolicyConfigError(source, issuesOf(result.error));
   }
   return result.data;
 }

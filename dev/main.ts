@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadPolicy } from '../activities/policy';
 import { newToken, tokenDigest } from '../src/auth/tokensFile';
 import { AesGcmCodec, generateCodecKeySpec } from '../src/codec/aesGcm';
 import { startCodecServer } from '../src/codec/server';
@@ -109,7 +108,6 @@ async function main(): Promise<void> {
     sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
     workers: () => workers,
     logger: createLogger('worker'),
-    reviewDeadlineMs: loadPolicy(workerConfig.policyFile).review.deadline,
   });
   const receiver = await startReceiver(receiverConfig, createLogger('receiver'), temporal);
 
@@ -150,7 +148,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping receiver, worker and Temporal …`);
     await receiver.close();
-    for (const { worker } of workers) worker.shutdown();
+    for (const { worker, policies } of workers) {
+      policies.close();
+      worker.shutdown();
+    }
     await workerRuns;
     await workerListener.close();
     for (const { connection: workerConnection } of workers) await workerConnection.close();

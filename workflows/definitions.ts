@@ -341,6 +341,11 @@ export interface Decision {
    */
   principalReasons?: PrincipalReason[];
   policyVersion: string;
+  /**
+   * sha256 of the deciding policy's canonical content: two files under one version cannot be told
+   * apart by the version alone. Absent on decisions made before it was recorded.
+   */
+  policySha256?: string;
   decidedAt: string;
   decidedBy: (typeof DECIDED_BY)[number];
   /** The authenticated principal (via the journey API), or the name typed in the Web UI. */

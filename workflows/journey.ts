@@ -217,6 +217,7 @@ async function decide(journey: JourneyState, publish: Publisher): Promise<void> 
     reasons: policy.reasons,
     ...(policy.principalReasons && { principalReasons: policy.principalReasons }),
     policyVersion: policy.policyVersion,
+    ...(policy.policySha256 && { policySha256: policy.policySha256 }),
     decidedAt: now.toISOString(),
     decidedBy: 'policy',
   };

@@ -131,6 +131,7 @@ export function applyReviewDeadline(state: JourneyState, now: Date): void {
     // The referral's reasons are why the fallback declines; an approval gives none.
     ...(referral?.principalReasons && { principalReasons: fallback === 'DECLINE' ? referral.principalReasons : [] }),
     policyVersion: referral?.policyVersion ?? 'unknown',
+    ...(referral?.policySha256 && { policySha256: referral.policySha256 }),
     decidedAt: now.toISOString(),
     decidedBy: 'review_deadline',
   };
@@ -163,6 +164,7 @@ export function applyReview(
     ],
     ...(principalReasons && { principalReasons: request.outcome === 'DECLINE' ? principalReasons : [] }),
     policyVersion: state.decision?.policyVersion ?? 'unknown',
+    ...(state.decision?.policySha256 && { policySha256: state.decision.policySha256 }),
     decidedAt: at,
     decidedBy: 'review',
     reviewer: who.actor,

@@ -37,6 +37,10 @@ const decision = z
           "For the applicant's notice: at most four, most important first, in the policy's words; absent on decisions made before they existed",
       }),
     policyVersion: z.string(),
+    policySha256: z
+      .string()
+      .optional()
+      .meta({ description: "sha256 of the deciding policy's canonical content; absent on older decisions" }),
     decidedAt: z.string(),
     decidedBy: z.enum(DECIDED_BY),
     reviewer: z

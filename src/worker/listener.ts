@@ -8,7 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { PolicySource } from '../../activities/policySource';
 import { searchAttributes as sa } from '../../workflows/definitions';
 import { freePort } from '../freePort';
 import { listenOrExplain } from '../failures';
@@ -19,6 +20,8 @@ export interface PollingWorker {
   worker: Worker;
   connection: NativeConnection;
   namespace: string;
+  /** The policy it decides by, reloaded from POLICY_FILE. */
+  policies: PolicySource;
 }
 
 /** Why a worker is not ready: stable codes for probes and dashboards. */
@@ -37,11 +40,6 @@ export interface WorkerListenerOptions {
   /** Every worker of this process (one per namespace under `npm run dev`). */
   workers: () => readonly PollingWorker[];
   logger: Logger;
-  /**
-   * The policy's review deadline: referred journeys still in review this long after referral are
-   * counted as `begini_reviews_overdue` (their fallback should have decided them).
-   */
-  reviewDeadlineMs: number;
   /** Visibility is asked at most this often, however often /metrics is scraped; 30 s unless said. */
   visibilityRefreshMs?: number;
 }
@@ -93,16 +91,18 @@ async function temporalReachable(workers: readonly PollingWorker[]): Promise<boo
   }
 }
 
-/** Running journeys still in review past the deadline, per namespace; null where the count failed. */
+/**
+ * Running journeys still in review past the policy in force's review deadline, per namespace (their
+ * fallback should have decided them); null where the count failed.
+ */
 async function countOverdueReviews(
   workers: readonly PollingWorker[],
-  deadlineMs: number,
 ): Promise<Array<{ namespace: string; count: number | null }>> {
-  const since = new Date(Date.now() - deadlineMs).toISOString();
-  const query = `${sa.stage.name} = 'in_review' AND ExecutionStatus = 'Running' AND ${sa.reviewSince.name} < '${since}'`;
   const counts: Array<{ namespace: string; count: number | null }> = [];
-  for (const { connection, namespace } of workers) {
+  for (const { connection, namespace, policies } of workers) {
     if (counts.some((c) => c.namespace === namespace)) continue;
+    const since = new Date(Date.now() - policies.active().policy.review.deadline).toISOString();
+    const query = `${sa.stage.name} = 'in_review' AND ExecutionStatus = 'Running' AND ${sa.reviewSince.name} < '${since}'`;
     const count = await connection
       .withDeadline(Date.now() + 5_000, () => connection.workflowService.countWorkflowExecutions({ namespace, query }))
       .then((r) => Number(r.count ?? 0))
@@ -115,9 +115,7 @@ async function countOverdueReviews(
 /** The worker's own gauges, served after the SDK's metrics. */
 function workerRegistry(options: WorkerListenerOptions): Registry {
   const registry = new Registry();
-  const overdue = cached(options.visibilityRefreshMs ?? 30_000, () =>
-    countOverdueReviews(options.workers(), options.reviewDeadlineMs),
-  );
+  const overdue = cached(options.visibilityRefreshMs ?? 30_000, () => countOverdueReviews(options.workers()));
   new Gauge({
     name: 'begini_reviews_overdue',
     help: 'Running journeys still in review past the policy review deadline (a cached visibility count)',
@@ -126,6 +124,31 @@ function workerRegistry(options: WorkerListenerOptions): Registry {
     async collect() {
       // On a failed count the gauge keeps its last value; readiness reports the outage.
       for (const { namespace, count } of await overdue()) if (count !== null) this.set({ namespace }, count);
+    },
+  });
+  // So an operator sees every worker converge on one policy after a change, and which did not.
+  new Gauge({
+    name: 'begini_policy_info',
+    help: 'The policy each worker decides by: always 1, labelled with its version and the sha256 of its content',
+    labelNames: ['namespace', 'version', 'sha256'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { namespace, policies } of options.workers()) {
+        const { policy, sha256 } = policies.active();
+        this.set({ namespace, version: policy.version, sha256 }, 1);
+      }
+    },
+  });
+  new Counter({
+    name: 'begini_policy_load_failures_total',
+    help: 'Changed policy files a worker refused (invalid, or a version reused with other content); the old policy stays',
+    labelNames: ['namespace'] as const,
+    registers: [registry],
+    collect() {
+      // The source counts; a counter is only ever moved up, so this resets and re-adds its total.
+      this.reset();
+      for (const { namespace, policies } of options.workers()) this.inc({ namespace }, policies.loadFailures());
     },
   });
   return registry;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
   if (!existsSync(bundlePath)) throw new StartupError('missing_tool', `${bundlePath} is missing: run npm run build`);
   const workflowBundle = { codePath: bundlePath };
-  const { worker, connection, namespace } = await createJourneyWorker({
+  const { worker, connection, namespace, policies } = await createJourneyWorker({
     config,
     policy,
     temporal: temporalSettings(),
@@ -34,12 +34,14 @@ async function main(): Promise<void> {
   const listener = await startWorkerListener({
     address: config.metricsAddress,
     sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
-    workers: () => [{ worker, connection, namespace }],
+    workers: () => [{ worker, connection, namespace, policies }],
     logger,
-    reviewDeadlineMs: policy.review.deadline,
   });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
-  await worker.run().finally(() => listener.close());
+  await worker.run().finally(() => {
+    policies.close();
+    return listener.close();
+  });
   await connection.close();
   await telemetry?.shutdown();
 }

@@ -1,6 +1,7 @@
 import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
+import { watchPolicyFile, type PolicySource } from '../../activities/policySource';
 import { payloadCodec } from '../codec/payloadCodec';
 import type { WorkerConfig } from '../config/worker';
 import { keyUidRefs, type Logger } from '../logger';
@@ -34,7 +35,7 @@ export interface JourneyWorkerOptions {
   config: WorkerConfig;
   temporal: TemporalSettings;
   logger: Logger;
-  /** Already loaded and validated; by default read from `config.policyFile`. */
+  /** Already loaded and validated from `config.policyFile`; by default read from it here. */
   policy?: Policy;
   /**
    * A prebuilt workflow bundle; by default the workflows are bundled from source at start. With
@@ -46,10 +47,12 @@ export interface JourneyWorkerOptions {
 
 export async function createJourneyWorker(
   options: JourneyWorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection; namespace: string }> {
+): Promise<{ worker: Worker; connection: NativeConnection; namespace: string; policies: PolicySource }> {
   const { config, temporal, logger } = options;
-  // Loaded and validated before connecting: a bad policy stops the worker at once.
+  // Loaded and validated before connecting: a bad policy stops the worker at once. Later changes
+  // to the file are reloaded (activities/policySource.ts); a bad one then keeps the old policy.
   const policy = options.policy ?? loadPolicy(config.policyFile);
+  const policies = watchPolicyFile(config.policyFile, policy, logger);
   keyUidRefs(config.codecKeys);
   const connection = options.connection ?? (await connectWorker(temporal));
   const telemetry = activeTelemetry();
@@ -60,7 +63,7 @@ export async function createJourneyWorker(
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ policy, handoff: config.handoff, logger }),
+    activities: createActivities({ policies, handoff: config.handoff, logger }),
     // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
     // without the codec key never reaches a journey.
     dataConverter: { payloadCodecs: [payloadCodec(config)] },
@@ -72,9 +75,10 @@ export async function createJourneyWorker(
     {
       taskQueue: config.taskQueue,
       policyVersion: policy.version,
+      policySha256: policies.active().sha256,
       handoff: config.handoff ? 'LOS callback' : 'log only',
     },
     'worker ready',
   );
-  return { worker, connection, namespace: temporal.namespace };
+  return { worker, connection, namespace: temporal.namespace, policies };
 }

@@ -12,6 +12,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type HandoffRequest, type HandoffResult } from '../../activities';
 import { idempotencyKeyFor } from '../../activities/handoff';
 import { loadPolicy, type Policy } from '../../activities/policy';
+import { fixedPolicy } from '../../activities/policySource';
 import { AesGcmCodec, parseCodecKeys } from '../../src/codec/aesGcm';
 import { createLogger } from '../../src/logger';
 import { delivery, newUid, TEST_CODEC_KEYS } from '../support/begini';
@@ -57,7 +58,7 @@ async function historyHoldsDecision(workflowId: string): Promise<boolean> {
 }
 
 function workerWith(name: string, policy: Policy, calls: Call[], answer: (call: Call) => Promise<HandoffResult>) {
-  const real = createActivities({ policy, handoff: null, logger });
+  const real = createActivities({ policies: fixedPolicy(policy), handoff: null, logger });
   return Worker.create({
     connection,
     namespace: 'default',

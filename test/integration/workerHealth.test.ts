@@ -11,6 +11,7 @@ import { temporalSettings } from '../../src/temporal/connection';
 import { Connection } from '@temporalio/client';
 import { ensureNamespace, registerSearchAttributes } from '../../src/temporal/namespace';
 import { startWorkerListener, type PollingWorker, type WorkerListener } from '../../src/worker/listener';
+import { fixedPolicy } from '../../activities/policySource';
 import { createJourneyWorker } from '../../src/worker/worker';
 import { delivery, newUid } from '../support/begini';
 import { startStack, workerMetricsUrl, type Stack } from '../support/stack';
@@ -105,7 +106,6 @@ beforeAll(async () => {
     sdkMetricsUrl: workerMetricsUrl,
     workers: () => [polling],
     logger,
-    reviewDeadlineMs: 60_000,
   });
 });
 
@@ -141,14 +141,15 @@ test('a running, polling worker is ready, and /metrics serves the SDK metrics', 
   expect(text).toContain(`\nbegini_reviews_overdue{namespace="${NAMESPACE}"} 0\n`);
 });
 
-/** The gauge as a listener with this review deadline serves it (visibility asked at every scrape). */
+/** The gauge as a listener serves it for a policy with this review deadline (visibility asked at every scrape). */
 async function overdueReviews(reviewDeadlineMs: number): Promise<number> {
+  const { policy } = polling.policies.active();
+  const policies = fixedPolicy({ ...policy, review: { ...policy.review, deadline: reviewDeadlineMs } });
   const scraped = await startWorkerListener({
     address: '127.0.0.1:0',
     sdkMetricsUrl: null,
-    workers: () => [polling],
+    workers: () => [{ ...polling, policies }],
     logger,
-    reviewDeadlineMs,
     visibilityRefreshMs: 0,
   });
   try {

@@ -14,6 +14,7 @@ import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
 import { temporalSettings } from '../../src/temporal/connection';
 import { ensureTemporalCli } from '../../dev/devServer';
+import type { PolicySource } from '../../activities/policySource';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
@@ -91,6 +92,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
+  let workerPolicies: PolicySource | undefined;
   if (options.worker !== false) {
     const created = await createJourneyWorker({
       config: workerConfig,
@@ -101,6 +103,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     worker = created.worker;
     workerConnection = created.connection;
+    workerPolicies = created.policies;
     workerRun = worker.run();
   }
   const receiver = await startReceiver(receiverConfig, logger, temporal);
@@ -171,6 +174,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await receiver.close();
         if (worker && worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun;
+        workerPolicies?.close();
         await workerConnection?.close();
         await new Promise<void>((r) => logStream.end(r));
       })();
