@@ -66,8 +66,10 @@ const rule = z.preprocess(
 export const policySchema = z
   .strictObject({
     version: z.string().min(1),
-    /** When no rule matches. */
+    /** When no rule matches (reason code `no_rule_matched`). */
     defaultOutcome: outcome,
+    /** The applicant-facing text of `no_rule_matched`: required when the default can decline. */
+    defaultText: z.string().min(1).optional(),
     review: z.strictObject({
       deadline: durationSchema,
       /** What a referred journey becomes when no reviewer acts before the deadline. */
@@ -77,9 +79,16 @@ export const policySchema = z
   })
   .superRefine((policy, ctx) => {
     // A decline must be explainable to the applicant, including one a lapsed referral falls back to.
+    const declines = (o: Outcome) => o === 'DECLINE' || (o === 'REFER' && policy.review.fallback === 'DECLINE');
+    if (declines(policy.defaultOutcome) && !policy.defaultText) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultText'],
+        message: `the default outcome ${policy.defaultOutcome} can decline but has no text`,
+      });
+    }
     policy.rules.forEach((r, i) => {
-      const declines = r.outcome === 'DECLINE' || (r.outcome === 'REFER' && policy.review.fallback === 'DECLINE');
-      if (declines && !r.text) {
+      if (declines(r.outcome) && !r.text) {
         ctx.addIssue({
           code: 'custom',
           path: ['rules', i, 'text'],
@@ -152,13 +161,16 @@ export function parsePolicy(text: string, source: string): Policy {
   return result.data;
 }
 
+/** The reason code of a decision no rule made: the policy's `defaultOutcome`, explained by `defaultText`. */
+export const NO_RULE_MATCHED = 'no_rule_matched';
+
 const SEVERITY: Record<Outcome, number> = { APPROVE: 0, REFER: 1, DECLINE: 2 };
 
 /** Every rule is checked; the most severe matching outcome wins, with the reasons that gave it. */
 export function evaluatePolicy(policy: Policy, input: PolicyInput): PolicyDecision {
   const matched = policy.rules.filter((r) => matches(r.when, input));
   let outcome: Outcome = policy.defaultOutcome;
-  let reasons = ['no_rule_matched'];
+  let reasons = [NO_RULE_MATCHED];
   if (matched.length > 0) {
     outcome = matched.reduce<Outcome>(
       (worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst),

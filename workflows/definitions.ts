@@ -397,6 +397,8 @@ export interface ReopenRequest {
 
 export const REOPEN_DEFAULT_WITHIN_MS = 48 * 3_600_000;
 export const REOPEN_MAX_WITHIN_MS = 30 * 86_400_000;
+/** Each reopening extends the journey's settle period (and its data's stay): a contest, not a loop. */
+export const MAX_REOPENS = 3;
 
 /** The failure types a rejected reopen update carries. */
 export const REOPEN_REJECTIONS = { notReopenable: 'NotReopenable', invalid: 'InvalidReopen' } as const;

@@ -23,6 +23,7 @@ import {
   reopenUpdate,
   REVIEW_REJECTIONS,
   reviewUpdate,
+  type FinalOutcome,
   type JourneyInput,
   type PrincipalReason,
   type JourneyView,
@@ -107,7 +108,7 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
       const updateId = currentUpdateInfo()?.id ?? null;
       let principalReasons: PrincipalReason[] | undefined;
       if (patched(REVIEW_GIVES_PRINCIPAL_REASONS)) {
-        principalReasons = request.reasons?.length ? await explainReviewReasons(request.reasons) : [];
+        principalReasons = request.reasons?.length ? await explainReviewReasons(request.reasons, request.outcome) : [];
         // The deadline, or another reviewer, may have decided while the worker looked the texts up.
         refuseIfClosed();
       }
@@ -212,12 +213,15 @@ async function decide(journey: JourneyState, publish: Publisher): Promise<void> 
     ? await publish.hold(() => local.evaluatePolicy.executeWithOptions(options, [input]))
     : await evaluatePolicy.executeWithOptions(options, [input]);
   const now = new Date();
+  // Behind a patch, not only read off the result: a journey an older worker decided (its result
+  // may already carry them) must build the same decision, and so the same LOS body, on replay.
+  const explained = patched(DECISION_EXPLAINED);
   journey.decision = {
     outcome: policy.outcome,
     reasons: policy.reasons,
-    ...(policy.principalReasons && { principalReasons: policy.principalReasons }),
+    ...(explained && policy.principalReasons && { principalReasons: policy.principalReasons }),
     policyVersion: policy.policyVersion,
-    ...(policy.policySha256 && { policySha256: policy.policySha256 }),
+    ...(explained && policy.policySha256 && { policySha256: policy.policySha256 }),
     decidedAt: now.toISOString(),
     decidedBy: 'policy',
   };
@@ -248,6 +252,9 @@ const DECISION_DURABLE_BEFORE_HANDOFF = 'decision-durable-before-handoff';
  */
 const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
 
+/** From this patch on, a policy decision carries its principal reasons and the policy's content hash. */
+const DECISION_EXPLAINED = 'decision-principal-reasons';
+
 /**
  * A review's reason codes are looked up in the worker's policy (their texts, and whether each is
  * known) before the review applies. Journeys that took a review before this replay without it.
@@ -255,11 +262,18 @@ const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
 const REVIEW_GIVES_PRINCIPAL_REASONS = 'review-gives-principal-reasons';
 
 /** The texts of a reviewer's codes; a code the policy does not know refuses the review (400 at the API). */
-async function explainReviewReasons(codes: string[]): Promise<PrincipalReason[]> {
+async function explainReviewReasons(codes: string[], outcome: FinalOutcome): Promise<PrincipalReason[]> {
   const explained = await local.explainReasons.executeWithOptions({ summary: 'explain review reasons' }, [codes]);
   if (explained.unknown.length > 0) {
     throw ApplicationFailure.nonRetryable(
       `the policy has no reason code ${explained.unknown.join(', ')}`,
+      REVIEW_REJECTIONS.unknownReason,
+    );
+  }
+  // A decline the applicant's notice could not explain: the codes named have no text in the policy.
+  if (outcome === 'DECLINE' && explained.principalReasons.length === 0) {
+    throw ApplicationFailure.nonRetryable(
+      `the policy gives no applicant-facing text for ${codes.join(', ')}; name a reason that has one`,
       REVIEW_REJECTIONS.unknownReason,
     );
   }

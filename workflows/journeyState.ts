@@ -53,6 +53,8 @@ export interface JourneyState extends Audited {
   decision: Decision | null;
   /** How many decisions the LOS has answered for good (accepted or refused); part of each hand-off's idempotency key. */
   decisionsDelivered: number;
+  /** Times a delivered decision was reopened (workflows/reopen.ts); absent until the first. */
+  reopens?: number;
   /**
    * Prefixes every hand-off's idempotency source, so journeys of two deployments with the same uid
    * never share an Idempotency-Key at the LOS. Absent in journeys started before it existed, which

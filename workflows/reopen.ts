@@ -6,6 +6,7 @@
  */
 import { operatorOf, recordAudit } from './audit';
 import {
+  MAX_REOPENS,
   REOPEN_DEFAULT_WITHIN_MS,
   REOPEN_MAX_WITHIN_MS,
   REOPEN_REJECTIONS,
@@ -38,6 +39,8 @@ export function checkReopen(state: JourneyState, request: unknown): ReopenCheck 
   });
   if (state.phase !== 'settled' || !state.decision)
     return notReopenable(`only a delivered decision can be reopened (stage ${stageOf(state)})`);
+  if ((state.reopens ?? 0) >= MAX_REOPENS)
+    return notReopenable(`already reopened ${MAX_REOPENS} times; a further contest is for the LOS`);
   if (!state.handoff.idempotencyKey)
     return notReopenable('this decision was delivered before reopening existed; contest it in the LOS');
   return { ok: true };
@@ -59,6 +62,7 @@ export function applyReopen(
     supersedes: state.handoff.idempotencyKey!,
   };
   state.phase = 'in_review';
+  state.reopens = (state.reopens ?? 0) + 1;
   recordAudit(state, operatorOf(request.actor, request.operator, updateId), {
     at: now,
     action: 'reopen',

@@ -101,7 +101,15 @@ export function referForReview(
 
 /** The LOS refused the decision for good: an operator decides again, however long that takes. */
 export function reviewRejectedHandoff(state: JourneyState, now: Date): void {
-  state.review = { reason: 'handoff_rejected', since: now.toISOString(), deadline: null, fallback: null };
+  const supersedes = state.decision?.supersedes;
+  state.review = {
+    reason: 'handoff_rejected',
+    since: now.toISOString(),
+    deadline: null,
+    fallback: null,
+    // The refused decision replaced a delivered one; so does whatever the operator decides next.
+    ...(supersedes && { supersedes }),
+  };
   state.phase = 'in_review';
 }
 

@@ -19,7 +19,7 @@ import { IntegrationError } from '../errors';
 import { uidRef, uidRefsUnderEveryKey } from '../logger';
 import { visibilityString } from '../receiver/journeyView';
 import type { SpoolStore } from '../spool/store';
-import type { Tombstones } from '../spool/tombstones';
+import { LOOKUP_TIMEOUT_MS, type Tombstones } from '../spool/tombstones';
 import { vaultPartition, type RefusedVault } from '../spool/vault';
 import { notFoundInTemporal } from '../temporal/errors';
 import { workflowIdFor } from '../../workflows/definitions';
@@ -103,7 +103,9 @@ export async function erase(
     erasedBy: request.erasedBy,
     reason: request.reason,
   });
-  const settledAt = Date.now() + (options.settleMs ?? 0);
+  // A delivery whose lookup began before the tombstone committed may answer up to its timeout later,
+  // and only then call Temporal (for up to settleMs): runs are looked for until both have passed.
+  const settledAt = Date.now() + LOOKUP_TIMEOUT_MS + (options.settleMs ?? 0);
   const spoolRowsDeleted = await stores.spool.removeApplicant(
     uidRefsUnderEveryKey(request.uid),
     target.integrationId === FALLBACK_INTEGRATION_ID ? null : target.integrationId,

@@ -81,7 +81,8 @@ export class Tombstones {
   }
 }
 
-const LOOKUP_TIMEOUT_MS = 3_000;
+/** How long a delivery's lookup may take; an erasure waits it out too (src/operator/erase.ts). */
+export const LOOKUP_TIMEOUT_MS = 3_000;
 
 /** Whether a verified delivery's uid was erased; throws when that cannot be known (fail closed). */
 export type IsErased = (verified: Verified) => Promise<boolean>;

@@ -45,6 +45,11 @@ describe('auth', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ reason: 'unknown_reason_code' });
     expect(unknown.body.detail).toContain('vibes');
+    // A code the policy has, but with no text an applicant's notice could give (an APPROVE rule's).
+    const untold = await review({ outcome: 'DECLINE', reasons: ['low_risk_band'] });
+    expect(untold.status).toBe(400);
+    expect(untold.body).toMatchObject({ reason: 'unknown_reason_code' });
+    expect(untold.body.detail).toContain('no applicant-facing text');
     expect((await stack.journey(uid)).stage).toBe('in_review');
   });
 

@@ -36,6 +36,7 @@ const recorded = (band: string, outcome: 'APPROVE' | 'REFER' | 'DECLINE', i: num
 const candidate = policySchema.parse({
   version: '<b>v2</b>',
   defaultOutcome: 'DECLINE',
+  defaultText: 'No rule approved it.',
   review: { deadline: '1h', fallback: 'DECLINE' },
   rules: [
     { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },

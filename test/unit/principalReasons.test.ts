@@ -44,6 +44,14 @@ describe('a policy whose rule can decline', () => {
     const policy = policySchema.parse({ ...base, rules: [{ reason: 'old', text: 'Old.', outcome: 'DECLINE', when }] });
     expect(policy.rules[0]).toMatchObject({ code: 'old', text: 'Old.', priority: 100 });
   });
+
+  test('a default outcome that can decline is refused without defaultText, and explained by it', () => {
+    expect(problemsOf({ ...base, defaultOutcome: 'DECLINE', rules: [] })).toContain('defaultText');
+    expect(problemsOf({ ...base, defaultOutcome: 'REFER', rules: [] })).toContain('defaultText');
+    const policy = policySchema.parse({ ...base, defaultOutcome: 'DECLINE', defaultText: 'No rule fit.', rules: [] });
+    expect(principalReasons(policy, ['no_rule_matched'])).toEqual([{ code: 'no_rule_matched', text: 'No rule fit.' }]);
+    expect(unknownReasonCodes(policy, ['no_rule_matched'])).toEqual([]);
+  });
 });
 
 describe('principal reasons', () => {

@@ -120,6 +120,14 @@ test('a review recorded since the review-gives-principal-reasons patch carries i
   for (const file of encrypted.filter((f) => !f.startsWith(`${RIGHTS}/`))) expect(history(file)).not.toContain(marker);
 });
 
+test('policy decisions recorded since the decision-principal-reasons patch carry its marker; older ones do not', () => {
+  const marker = patchMarker('decision-principal-reasons');
+  const history = (file: string) => readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
+  for (const name of ['review-deadline', 'review-declined-with-reasons', 'reopened-declined'])
+    expect(history(`${RIGHTS}/${name}.json`)).toContain(marker);
+  for (const file of encrypted.filter((f) => !f.startsWith(`${RIGHTS}/`))) expect(history(file)).not.toContain(marker);
+});
+
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {
   const { replayed, failures } = await replay(encrypted, workerCodec());
   expect([...failures].map(([file, message]) => `${file}: ${message}`)).toEqual([]);

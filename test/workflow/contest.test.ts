@@ -82,6 +82,16 @@ test('a reopened review nobody takes up lapses: the delivered decision stands an
   ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
 });
 
+test('a journey is reopened at most three times: each reopening extends how long its data stays', async () => {
+  const uid = await approvedAndDelivered();
+  for (let round = 1; round <= 3; round++) {
+    expect(await reopen(uid, { reason: `contest ${round}`, operator: 'ana' })).toMatchObject({ reason: 'reopened' });
+    await bed.handle(uid).executeUpdate(reviewUpdate, { args: [{ outcome: 'APPROVE', reviewer: 'bo' }] });
+    await bed.until(uid, (v) => v.stage === 'decided' && decisionTries(bed, uid).length === round + 1);
+  }
+  expect(await reopen(uid, { reason: 'contest 4', operator: 'ana' })).toBe(REOPEN_REJECTIONS.notReopenable);
+});
+
 test('reopening needs a reason and a delivered decision', async () => {
   const uid = await approvedAndDelivered();
   expect(await reopen(uid, { reason: ' ', operator: 'ana' })).toBe(REOPEN_REJECTIONS.invalid);
