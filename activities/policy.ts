@@ -16,6 +16,7 @@ import {
   type DecisionTrigger,
   type FinalOutcome,
   type Outcome,
+  type PolicyExperiment,
   type PrincipalReason,
   type ScoreFacts,
 } from '../workflows/definitions';
@@ -127,6 +128,8 @@ export interface PolicyEvaluation extends PolicyDecision {
   principalReasons?: PrincipalReason[];
   /** sha256 of the policy's canonical content (activities/policySource.ts). Absent in older ones. */
   policySha256?: string;
+  /** The champion/challenger assignment, when the worker ran a challenger (activities/experiment.ts). */
+  experiment?: PolicyExperiment;
 }
 
 /** A policy file the worker refuses: it names the file, and every problem in it. */

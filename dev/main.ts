@@ -148,8 +148,8 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping receiver, worker and Temporal …`);
     await receiver.close();
-    for (const { worker, policies } of workers) {
-      policies.close();
+    for (const { worker, closePolicies } of workers) {
+      closePolicies();
       worker.shutdown();
     }
     await workerRuns;

@@ -98,7 +98,9 @@ export type Flag =
   | 'handoff_rejected'
   | 'after_close'
   | 'foreign_delivery'
-  | 'event_too_old';
+  | 'event_too_old'
+  /** A shadow challenger would have decided otherwise than the policy that acted. */
+  | 'shadow_disagrees';
 
 export interface EventRecord {
   type: string;
@@ -225,6 +227,8 @@ export interface JourneyView {
   startedAt: string;
   expiresAt: string;
   settleUntil: string | null;
+  /** The champion/challenger assignment, when the worker ran a challenger; absent otherwise. */
+  experiment?: PolicyExperiment;
   /** Oldest first; absent in journeys started before the audit trail existed. */
   audit?: AuditEntry[];
   auditOmitted?: number;
@@ -357,13 +361,56 @@ export interface Decision {
 }
 
 /**
+ * Champion/challenger: a worker may run a challenger policy beside the champion. In `split` mode a
+ * share of new journeys (by the uidRef's bucket, so stable across retries, replays and redeliveries)
+ * is decided by the challenger; in `shadow` mode the champion decides every journey and the
+ * challenger's verdict is only recorded beside it, never acted on or sent to the LOS.
+ */
+export const POLICY_ARMS = ['champion', 'challenger'] as const;
+export type PolicyArm = (typeof POLICY_ARMS)[number];
+export const EXPERIMENT_MODES = ['split', 'shadow'] as const;
+export type ExperimentMode = (typeof EXPERIMENT_MODES)[number];
+/** Buckets a uidRef falls into: a share is a whole percentage of them. */
+export const EXPERIMENT_BUCKETS = 100;
+
+export interface PolicyRef {
+  version: string;
+  sha256: string;
+}
+
+/** A policy's verdict on a journey it did not decide (the shadow challenger's). */
+export interface ShadowVerdict {
+  outcome: Outcome;
+  reasons: string[];
+  principalReasons: PrincipalReason[];
+  policyVersion: string;
+  policySha256: string;
+}
+
+/** What the policy evaluation recorded when the worker ran a challenger. */
+export interface PolicyExperiment {
+  /** Whose decision the journey acted on: always `champion` in shadow mode. */
+  arm: PolicyArm;
+  mode: ExperimentMode;
+  /** The challenger's share in percent (0–100) at assignment; split mode acts on it. */
+  share: number;
+  /** The uidRef's bucket, 0 ≤ bucket < 100: the challenger's when bucket < share (split). */
+  bucket: number;
+  champion: PolicyRef;
+  challenger: PolicyRef;
+  /** Shadow mode: the challenger's verdict, beside the real decision. */
+  shadow?: ShadowVerdict;
+}
+
+/** A reason code as a policy rule names it and a reviewer may cite it. */
+export const REASON_CODE = /^[A-Za-z0-9_.:-]{1,100}$/;
+export const MAX_REVIEW_REASONS = 20;
+
+/**
  * The journey API sends `actor` (the authenticated principal) and never `reviewer`; an update sent
  * from the Web UI or CLI carries no principal, so it names its `reviewer` and is recorded as
  * `temporal-ui`.
  */
-/** A reason code as a policy rule names it and a reviewer may cite it. */
-export const REASON_CODE = /^[A-Za-z0-9_.:-]{1,100}$/;
-export const MAX_REVIEW_REASONS = 20;
 
 export interface ReviewRequest {
   outcome: FinalOutcome;
@@ -445,4 +492,6 @@ export const searchAttributes = {
   handoff: defineSearchAttributeKey('BeginiHandoff', SearchAttributeType.KEYWORD),
   flags: defineSearchAttributeKey('BeginiFlags', SearchAttributeType.KEYWORD_LIST),
   reviewSince: defineSearchAttributeKey('BeginiReviewSince', SearchAttributeType.DATETIME),
+  /** `champion` or `challenger`: set only on journeys decided while a challenger ran. */
+  policyArm: defineSearchAttributeKey('BeginiPolicyArm', SearchAttributeType.KEYWORD),
 } as const;

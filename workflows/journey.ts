@@ -25,6 +25,7 @@ import {
   reviewUpdate,
   type FinalOutcome,
   type JourneyInput,
+  type PolicyArm,
   type PrincipalReason,
   type JourneyView,
 } from './definitions';
@@ -108,7 +109,9 @@ export async function beginiJourney(input: JourneyRunInput): Promise<JourneyView
       const updateId = currentUpdateInfo()?.id ?? null;
       let principalReasons: PrincipalReason[] | undefined;
       if (patched(REVIEW_GIVES_PRINCIPAL_REASONS)) {
-        principalReasons = request.reasons?.length ? await explainReviewReasons(request.reasons, request.outcome) : [];
+        principalReasons = request.reasons?.length
+          ? await explainReviewReasons(request.reasons, request.outcome, journey.experiment?.arm)
+          : [];
         // The deadline, or another reviewer, may have decided while the worker looked the texts up.
         refuseIfClosed();
       }
@@ -210,9 +213,16 @@ async function decide(journey: JourneyState, publish: Publisher): Promise<void> 
   };
   const options = { summary: `evaluate policy (${journey.trigger})` };
   const policy = patched(ONE_PUBLISH_PER_TASK)
-    ? await publish.hold(() => local.evaluatePolicy.executeWithOptions(options, [input]))
+    ? await publish.hold(() => local.evaluatePolicy.executeWithOptions(options, [input, { uid: journey.uid }]))
     : await evaluatePolicy.executeWithOptions(options, [input]);
   const now = new Date();
+  // Asked only when a challenger ran, so ordinary journeys gain no marker; behind the patch because
+  // an older worker's code may have ignored an experiment its newer activity already recorded.
+  const experiment = policy.experiment && patched(POLICY_EXPERIMENT) ? policy.experiment : undefined;
+  if (experiment) {
+    journey.experiment = experiment;
+    if (experiment.shadow && experiment.shadow.outcome !== policy.outcome) addFlag(journey, 'shadow_disagrees');
+  }
   // Behind a patch, not only read off the result: a journey an older worker decided (its result
   // may already carry them) must build the same decision, and so the same LOS body, on replay.
   const explained = patched(DECISION_EXPLAINED);
@@ -255,15 +265,28 @@ const REVIEW_CLOSES_AT_DEADLINE = 'review-closes-at-deadline';
 /** From this patch on, a policy decision carries its principal reasons and the policy's content hash. */
 const DECISION_EXPLAINED = 'decision-principal-reasons';
 
+/** From this patch on, a decision made while a challenger ran records its assignment (activities/experiment.ts). */
+const POLICY_EXPERIMENT = 'policy-experiment';
+
 /**
  * A review's reason codes are looked up in the worker's policy (their texts, and whether each is
  * known) before the review applies. Journeys that took a review before this replay without it.
  */
 const REVIEW_GIVES_PRINCIPAL_REASONS = 'review-gives-principal-reasons';
 
-/** The texts of a reviewer's codes; a code the policy does not know refuses the review (400 at the API). */
-async function explainReviewReasons(codes: string[], outcome: FinalOutcome): Promise<PrincipalReason[]> {
-  const explained = await local.explainReasons.executeWithOptions({ summary: 'explain review reasons' }, [codes]);
+/**
+ * The texts of a reviewer's codes, in the words of the arm's policy that referred the journey; a
+ * code that policy does not know refuses the review (400 at the API).
+ */
+async function explainReviewReasons(
+  codes: string[],
+  outcome: FinalOutcome,
+  arm?: PolicyArm,
+): Promise<PrincipalReason[]> {
+  const explained = await local.explainReasons.executeWithOptions(
+    { summary: 'explain review reasons' },
+    arm ? [codes, arm] : [codes],
+  );
   if (explained.unknown.length > 0) {
     throw ApplicationFailure.nonRetryable(
       `the policy has no reason code ${explained.unknown.join(', ')}`,

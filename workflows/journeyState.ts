@@ -18,6 +18,7 @@ import {
   type JourneyInput,
   type JourneySettings,
   type JourneyView,
+  type PolicyExperiment,
   type ReviewState,
   type ScoreFacts,
   type Stage,
@@ -51,6 +52,8 @@ export interface JourneyState extends Audited {
   malformedScore: boolean;
   trigger: DecisionTrigger | null;
   decision: Decision | null;
+  /** The champion/challenger assignment of the policy decision; absent when no challenger ran. */
+  experiment?: PolicyExperiment;
   /** How many decisions the LOS has answered for good (accepted or refused); part of each hand-off's idempotency key. */
   decisionsDelivered: number;
   /** Times a delivered decision was reopened (workflows/reopen.ts); absent until the first. */
@@ -312,6 +315,7 @@ export function viewOf(state: JourneyState): JourneyView {
     startedAt: state.startedAt,
     expiresAt: state.expiresAt,
     settleUntil: state.settleUntil,
+    ...(state.experiment && { experiment: state.experiment }),
     audit: state.audit ?? [],
     auditOmitted: state.auditOmitted ?? 0,
   };

@@ -132,7 +132,11 @@ export function publisher(journey: JourneyState): Publisher {
 function attributesOf(journey: JourneyState): SearchAttributeUpdatePair[] {
   const latest = Object.values(journey.scores).sort((a, b) => b.scoredAt - a.scoredAt)[0];
   const primary = journey.scores.psychometric ?? latest;
+  // Only where a challenger ran: every other journey's upserts stay as they were recorded, and a
+  // namespace that never runs one needs no such attribute.
+  const arm = journey.experiment ? [{ key: sa.policyArm, value: journey.experiment.arm }] : [];
   return [
+    ...arm,
     { key: sa.stage, value: stageOf(journey) },
     { key: sa.integrationId, value: keyword(journey.integrationId) },
     { key: sa.flags, value: journey.flags.length ? [...journey.flags] : null },
@@ -157,6 +161,15 @@ function describe(journey: JourneyState): string {
   if (decision) {
     lines.push(
       `**Decision:** ${decision.outcome} (${decision.reasons.map(text).join(', ')}) · policy ${text(decision.policyVersion)} · by ${decision.decidedBy}`,
+    );
+  }
+  const { experiment } = journey;
+  if (experiment) {
+    const shadow = experiment.shadow
+      ? ` · shadow ${experiment.shadow.outcome} (${experiment.shadow.reasons.map(text).join(', ')})`
+      : '';
+    lines.push(
+      `**Policy arm:** ${experiment.arm} (${experiment.mode}, challenger share ${experiment.share} %)${shadow}`,
     );
   }
   const scores = Object.values(journey.scores).map(

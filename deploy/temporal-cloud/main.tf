@@ -41,6 +41,7 @@ locals {
     BeginiHandoff         = "keyword"
     BeginiFlags           = "keyword_list"
     BeginiReviewSince     = "datetime"
+    BeginiPolicyArm       = "keyword"
   }
 }
 

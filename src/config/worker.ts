@@ -1,6 +1,6 @@
 /** The worker's settings (npm run worker, and the backtest's replay of the journey). */
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../../workflows/definitions';
+import { DEFAULT_TASK_QUEUE, EXPERIMENT_MODES, type ExperimentMode } from '../../workflows/definitions';
 import { intFrom, logLevel, parseEnv, type Env } from './env';
 import { ConfigError } from './errors';
 import { payloadCodecEnvSchema, payloadCodecOf, type PayloadCodecSettings } from './payloadCodec';
@@ -10,6 +10,9 @@ const workerEnvSchema = z.object({
   ...payloadCodecEnvSchema.shape,
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   POLICY_FILE: z.string().min(1).default('activities/default-policy.yaml'),
+  CHALLENGER_POLICY_FILE: z.string().min(1).optional(),
+  CHALLENGER_SHARE: z.coerce.number().int().min(0).max(100).optional(),
+  CHALLENGER_MODE: z.enum(EXPERIMENT_MODES).default('split'),
   LOS_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOS_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOS_TIMEOUT_MS: intFrom(10_000),
@@ -28,6 +31,8 @@ export interface WorkerConfig extends PayloadCodecSettings {
   /** Bounds worker memory: each cached workflow costs hundreds of KiB. */
   maxCachedWorkflows: number;
   policyFile: string;
+  /** A challenger policy beside POLICY_FILE (activities/experiment.ts); null when none runs. */
+  challenger: { policyFile: string; share: number; mode: ExperimentMode } | null;
   handoff: { url: string; secret: string; timeoutMs: number } | null;
 }
 
@@ -42,6 +47,16 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
       'LOS_CALLBACK_URL and LOS_CALLBACK_SECRET are required: decisions must go to the loan origination system',
     );
   }
+  if (!e.CHALLENGER_POLICY_FILE && (e.CHALLENGER_SHARE !== undefined || rawEnv.CHALLENGER_MODE))
+    problems.push('CHALLENGER_SHARE and CHALLENGER_MODE need CHALLENGER_POLICY_FILE');
+  if (e.CHALLENGER_POLICY_FILE && e.CHALLENGER_MODE === 'split' && e.CHALLENGER_SHARE === undefined)
+    problems.push(
+      'CHALLENGER_SHARE (0-100, the percent of new journeys the challenger decides) is required in split mode',
+    );
+  if (e.CHALLENGER_MODE === 'shadow' && e.CHALLENGER_SHARE !== undefined)
+    problems.push(
+      'CHALLENGER_SHARE does not apply in shadow mode: the challenger is evaluated on every journey and decides none',
+    );
   if (problems.length) throw new ConfigError(problems);
   return {
     ...payloadCodecOf(e),
@@ -49,6 +64,9 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     policyFile: e.POLICY_FILE,
+    challenger: e.CHALLENGER_POLICY_FILE
+      ? { policyFile: e.CHALLENGER_POLICY_FILE, share: e.CHALLENGER_SHARE ?? 0, mode: e.CHALLENGER_MODE }
+      : null,
     handoff:
       e.LOS_CALLBACK_URL && e.LOS_CALLBACK_SECRET
         ? { url: e.LOS_CALLBACK_URL, secret: e.LOS_CALLBACK_SECRET, timeoutMs: e.LOS_TIMEOUT_MS }

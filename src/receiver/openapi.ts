@@ -11,9 +11,11 @@ import {
   AUDIT_ACTIONS,
   AUDIT_VIAS,
   DECIDED_BY,
+  EXPERIMENT_MODES,
   MAX_PRINCIPAL_REASONS,
   OPERATOR_ROLES,
   OUTCOMES,
+  POLICY_ARMS,
   REDRIVE_ACTIONS,
   STAGES,
 } from '../../workflows/definitions';
@@ -83,6 +85,38 @@ const auditEntry = z
 
 const redriveResult = z.object({ action: z.enum(REDRIVE_ACTIONS), outcome }).meta({ id: 'RedriveResult' });
 
+const policyRef = z.object({ version: z.string(), sha256: z.string() });
+const experiment = z
+  .object({
+    arm: z
+      .enum(POLICY_ARMS)
+      .meta({ description: 'Whose decision the journey acted on (always champion in shadow mode)' }),
+    mode: z.enum(EXPERIMENT_MODES),
+    share: z.number().int().min(0).max(100).meta({ description: "The challenger's share in percent (split mode)" }),
+    bucket: z
+      .number()
+      .int()
+      .min(0)
+      .max(99)
+      .meta({ description: "The uidRef's bucket: the challenger's when below the share" }),
+    champion: policyRef,
+    challenger: policyRef,
+    shadow: z
+      .object({
+        outcome,
+        reasons: z.array(z.string()),
+        principalReasons: z.array(z.object({ code: z.string(), text: z.string() })),
+        policyVersion: z.string(),
+        policySha256: z.string(),
+      })
+      .optional()
+      .meta({ description: "Shadow mode: the challenger's verdict, recorded and never sent to the LOS" }),
+  })
+  .meta({
+    id: 'PolicyExperiment',
+    description: 'The champion/challenger assignment, when the worker ran a challenger',
+  });
+
 const journeyView = z
   .looseObject({
     stage: z.enum(STAGES),
@@ -92,6 +126,7 @@ const journeyView = z
     flags: z.array(z.string()),
     integrationId: z.string(),
     environment: z.string(),
+    experiment: experiment.optional(),
     audit: z.array(auditEntry).optional(),
     auditOmitted: z.number().int().optional(),
   })

@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { Challenger } from '../../activities/experiment';
 import type { PolicySource } from '../../activities/policySource';
-import { searchAttributes as sa } from '../../workflows/definitions';
+import { searchAttributes as sa, type PolicyArm } from '../../workflows/definitions';
 import { freePort } from '../freePort';
 import { listenOrExplain } from '../failures';
 import type { Logger } from '../logger';
@@ -22,6 +23,14 @@ export interface PollingWorker {
   namespace: string;
   /** The policy it decides by, reloaded from POLICY_FILE. */
   policies: PolicySource;
+  /** A challenger it runs beside them, if any. */
+  challenger?: Challenger | null;
+}
+
+/** Each policy a worker runs, by arm: the champion always, the challenger when one is configured. */
+function policiesOf(worker: PollingWorker): Array<{ arm: PolicyArm; source: PolicySource }> {
+  const champion = { arm: 'champion' as const, source: worker.policies };
+  return worker.challenger ? [champion, { arm: 'challenger', source: worker.challenger.policies }] : [champion];
 }
 
 /** Why a worker is not ready: stable codes for probes and dashboards. */
@@ -126,29 +135,44 @@ function workerRegistry(options: WorkerListenerOptions): Registry {
       for (const { namespace, count } of await overdue()) if (count !== null) this.set({ namespace }, count);
     },
   });
-  // So an operator sees every worker converge on one policy after a change, and which did not.
+  // So an operator sees every worker converge on one policy per arm after a change, and which did not.
   new Gauge({
     name: 'begini_policy_info',
-    help: 'The policy each worker decides by: always 1, labelled with its version and the sha256 of its content',
-    labelNames: ['namespace', 'version', 'sha256'] as const,
+    help: 'The policies each worker decides by: always 1, labelled with the arm, its version and the sha256 of its content',
+    labelNames: ['namespace', 'arm', 'version', 'sha256'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const { namespace, policies } of options.workers()) {
-        const { policy, sha256 } = policies.active();
-        this.set({ namespace, version: policy.version, sha256 }, 1);
+      for (const worker of options.workers()) {
+        for (const { arm, source } of policiesOf(worker)) {
+          const { policy, sha256 } = source.active();
+          this.set({ namespace: worker.namespace, arm, version: policy.version, sha256 }, 1);
+        }
       }
+    },
+  });
+  new Gauge({
+    name: 'begini_policy_challenger_share',
+    help: 'Percent of new journeys the challenger decides (split); 0 in shadow mode, where it only records a verdict',
+    labelNames: ['namespace', 'mode'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { namespace, challenger } of options.workers())
+        if (challenger) this.set({ namespace, mode: challenger.mode }, challenger.share);
     },
   });
   new Counter({
     name: 'begini_policy_load_failures_total',
     help: 'Changed policy files a worker refused (invalid, or a version reused with other content); the old policy stays',
-    labelNames: ['namespace'] as const,
+    labelNames: ['namespace', 'arm'] as const,
     registers: [registry],
     collect() {
       // The source counts; a counter is only ever moved up, so this resets and re-adds its total.
       this.reset();
-      for (const { namespace, policies } of options.workers()) this.inc({ namespace }, policies.loadFailures());
+      for (const worker of options.workers())
+        for (const { arm, source } of policiesOf(worker))
+          this.inc({ namespace: worker.namespace, arm }, source.loadFailures());
     },
   });
   return registry;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const bundlePath = telemetry ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
   if (!existsSync(bundlePath)) throw new StartupError('missing_tool', `${bundlePath} is missing: run npm run build`);
   const workflowBundle = { codePath: bundlePath };
-  const { worker, connection, namespace, policies } = await createJourneyWorker({
+  const { worker, connection, namespace, policies, challenger, closePolicies } = await createJourneyWorker({
     config,
     policy,
     temporal: temporalSettings(),
@@ -34,12 +34,12 @@ async function main(): Promise<void> {
   const listener = await startWorkerListener({
     address: config.metricsAddress,
     sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics`,
-    workers: () => [{ worker, connection, namespace, policies }],
+    workers: () => [{ worker, connection, namespace, policies, challenger }],
     logger,
   });
   // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and drains running tasks.
   await worker.run().finally(() => {
-    policies.close();
+    closePolicies();
     return listener.close();
   });
   await connection.close();

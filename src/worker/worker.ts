@@ -1,5 +1,5 @@
 import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type Challenger } from '../../activities';
 import { loadPolicy, type Policy } from '../../activities/policy';
 import { watchPolicyFile, type PolicySource } from '../../activities/policySource';
 import { payloadCodec } from '../codec/payloadCodec';
@@ -45,14 +45,25 @@ export interface JourneyWorkerOptions {
   connection?: NativeConnection;
 }
 
-export async function createJourneyWorker(
-  options: JourneyWorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection; namespace: string; policies: PolicySource }> {
+export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{
+  worker: Worker;
+  connection: NativeConnection;
+  namespace: string;
+  policies: PolicySource;
+  challenger: Challenger | null;
+  /** Stops watching the policy files (champion and challenger). */
+  closePolicies(): void;
+}> {
   const { config, temporal, logger } = options;
   // Loaded and validated before connecting: a bad policy stops the worker at once. Later changes
   // to the file are reloaded (activities/policySource.ts); a bad one then keeps the old policy.
   const policy = options.policy ?? loadPolicy(config.policyFile);
   const policies = watchPolicyFile(config.policyFile, policy, logger);
+  const challenger: Challenger | null = config.challenger && {
+    policies: watchPolicyFile(config.challenger.policyFile, loadPolicy(config.challenger.policyFile), logger),
+    share: config.challenger.share,
+    mode: config.challenger.mode,
+  };
   keyUidRefs(config.codecKeys);
   const connection = options.connection ?? (await connectWorker(temporal));
   const telemetry = activeTelemetry();
@@ -63,7 +74,7 @@ export async function createJourneyWorker(
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ policies, handoff: config.handoff, logger }),
+    activities: createActivities({ policies, challenger, handoff: config.handoff, logger }),
     // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
     // without the codec key never reaches a journey.
     dataConverter: { payloadCodecs: [payloadCodec(config)] },
@@ -76,9 +87,16 @@ export async function createJourneyWorker(
       taskQueue: config.taskQueue,
       policyVersion: policy.version,
       policySha256: policies.active().sha256,
+      ...(challenger && {
+        challenger: { mode: challenger.mode, share: challenger.share, sha256: challenger.policies.active().sha256 },
+      }),
       handoff: config.handoff ? 'LOS callback' : 'log only',
     },
     'worker ready',
   );
-  return { worker, connection, namespace: temporal.namespace, policies };
+  const closePolicies = () => {
+    policies.close();
+    challenger?.policies.close();
+  };
+  return { worker, connection, namespace: temporal.namespace, policies, challenger, closePolicies };
 }

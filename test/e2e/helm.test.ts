@@ -336,7 +336,20 @@ describe.each(VALUE_SETS)('$name', (set) => {
 });
 
 test("the deployments, tokens and policy files are mounted from the values' ConfigMap and Secret keys", () => {
-  const manifests = parseManifests(render(tools, [example('values-self-hosted.yaml')]));
+  const challenger = valuesFile({
+    worker: {
+      challenger: {
+        policyFile: { configMapName: 'begini-challenger', secretName: '', key: 'challenger.yaml' },
+        mode: 'split',
+        share: 20,
+      },
+    },
+  });
+  const manifests = parseManifests(render(tools, [example('values-self-hosted.yaml'), challenger]));
+  for (const workload of ofComponent(manifests, 'worker')) {
+    const container = workload.spec.template.spec.containers[0]!;
+    expect([envOf(container, 'CHALLENGER_MODE'), envOf(container, 'CHALLENGER_SHARE')]).toEqual(['split', '20']);
+  }
   const files = [
     {
       component: 'receiver',
@@ -351,6 +364,12 @@ test("the deployments, tokens and policy files are mounted from the values' Conf
       key: 'operator-tokens.yaml',
     },
     { component: 'worker', env: 'POLICY_FILE', source: { configMap: 'begini-policy' }, key: 'policy.yaml' },
+    {
+      component: 'worker',
+      env: 'CHALLENGER_POLICY_FILE',
+      source: { configMap: 'begini-challenger' },
+      key: 'challenger.yaml',
+    },
   ];
   for (const file of files) {
     for (const workload of ofComponent(manifests, file.component)) {

@@ -27,7 +27,7 @@ const logger = createLogger('policy-reload', 'silent');
 let los: Los;
 let stack: Stack;
 let policyFile: string;
-const workers: Array<PollingWorker & { run: Promise<void>; listener: WorkerListener }> = [];
+const workers: Array<PollingWorker & { run: Promise<void>; listener: WorkerListener; closePolicies(): void }> = [];
 
 beforeAll(async () => {
   policyFile = resolve(mkdtempSync(resolve(TEST_DATA_DIR, 'policy-reload-')), 'policy.yaml');
@@ -56,7 +56,7 @@ afterAll(async () => {
   for (const w of workers) {
     w.worker.shutdown();
     await w.run;
-    w.policies.close();
+    w.closePolicies();
     await w.connection.close();
     await w.listener.close();
   }
@@ -73,8 +73,9 @@ function replaceFile(text: string): void {
 /** What a worker's /metrics say of its policy. */
 async function scraped(w: WorkerListener): Promise<{ version: string; sha256: string; failures: number }> {
   const text = await (await fetch(`${w.url}/metrics`)).text();
-  const info = /^begini_policy_info\{namespace="[^"]*",version="([^"]*)",sha256="([0-9a-f]{64})"\} 1$/m.exec(text);
-  const failures = /^begini_policy_load_failures_total\{namespace="[^"]*"\} (\d+)$/m.exec(text);
+  const info =
+    /^begini_policy_info\{namespace="[^"]*",arm="champion",version="([^"]*)",sha256="([0-9a-f]{64})"\} 1$/m.exec(text);
+  const failures = /^begini_policy_load_failures_total\{namespace="[^"]*",arm="champion"\} (\d+)$/m.exec(text);
   return { version: info?.[1] ?? '', sha256: info?.[2] ?? '', failures: Number(failures?.[1] ?? Number.NaN) };
 }
 

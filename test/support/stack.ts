@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { loadReceiverConfig } from '../../src/config/receiver';
@@ -14,7 +14,6 @@ import { WEBHOOK_PATH } from '../../src/receiver/app';
 import { startReceiver, type RunningReceiver } from '../../src/receiver/server';
 import { temporalSettings } from '../../src/temporal/connection';
 import { ensureTemporalCli } from '../../dev/devServer';
-import type { PolicySource } from '../../activities/policySource';
 import { createJourneyWorker, installRuntime } from '../../src/worker/worker';
 import { journeyQuery, type JourneyView } from '../../workflows/definitions';
 import { post, TEST_CODEC_KEYS, TEST_KEY, type PostOptions } from './begini';
@@ -92,7 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
-  let workerPolicies: PolicySource | undefined;
+  let closeWorkerPolicies: (() => void) | undefined;
   if (options.worker !== false) {
     const created = await createJourneyWorker({
       config: workerConfig,
@@ -103,7 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     worker = created.worker;
     workerConnection = created.connection;
-    workerPolicies = created.policies;
+    closeWorkerPolicies = created.closePolicies;
     workerRun = worker.run();
   }
   const receiver = await startReceiver(receiverConfig, logger, temporal);
@@ -157,7 +156,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     async recordHistory(workflowId, name) {
       if (process.env.RECORD_HISTORIES !== '1') return;
-      mkdirSync(HISTORY_FIXTURES, { recursive: true });
+      const file = resolve(HISTORY_FIXTURES, `${name}.json`);
+      mkdirSync(dirname(file), { recursive: true });
       // The CLI's JSON is the canonical form `historyFromJSON` reads back.
       const json = execFileSync(
         ensureTemporalCli(),
@@ -167,14 +167,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           maxBuffer: 64 * 1024 * 1024,
         },
       );
-      writeFileSync(resolve(HISTORY_FIXTURES, `${name}.json`), json);
+      writeFileSync(file, json);
     },
     stop() {
       stopped ??= (async () => {
         await receiver.close();
         if (worker && worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun;
-        workerPolicies?.close();
+        closeWorkerPolicies?.();
         await workerConnection?.close();
         await new Promise<void>((r) => logStream.end(r));
       })();

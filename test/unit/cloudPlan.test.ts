@@ -47,7 +47,8 @@ describe('the plan', () => {
         '--search-attribute "BeginiRiskBand=Keyword" --search-attribute "BeginiScoreConfidence=Keyword" ' +
         '--search-attribute "BeginiPlatform=Keyword" --search-attribute "BeginiIntegrationId=Keyword" ' +
         '--search-attribute "BeginiLastEventType=Keyword" --search-attribute "BeginiHandoff=Keyword" ' +
-        '--search-attribute "BeginiFlags=KeywordList" --search-attribute "BeginiReviewSince=Datetime"',
+        '--search-attribute "BeginiFlags=KeywordList" --search-attribute "BeginiReviewSince=Datetime" ' +
+        '--search-attribute "BeginiPolicyArm=Keyword"',
     ]);
     expect(
       cloudSetupPlan({ ...required, auth: 'mtls' }, { exists: false, retentionDays: null, searchAttributes: {} })

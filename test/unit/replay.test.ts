@@ -11,7 +11,9 @@
  * review accepted before it, recorded with the deadline check removed. `applicant-rights/` holds
  * journeys recorded by test/workflow/journeyTimers.test.ts since decisions give principal reasons
  * (issue #23): a reviewer's codes explained by the worker's policy, a fallback with the referral's,
- * a delivered decision reopened and reviewed anew.
+ * a delivered decision reopened and reviewed anew. `policy-experiment/` holds journeys recorded by
+ * test/integration/challenger.test.ts with a challenger running (issue #24); its `before-patch/` one
+ * was recorded with the patch's branch removed, as an older worker's code would have run it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -28,7 +30,17 @@ const PATCHED = 'one-publish-per-task';
 const DURABLE = 'decision-durable-before-handoff';
 const REVIEW_PATCH = 'review-closes-at-deadline';
 const RIGHTS = 'applicant-rights';
-const files = ['.', PATCHED, DURABLE, REVIEW_PATCH, RIGHTS, 'before-encryption']
+const EXPERIMENT = 'policy-experiment';
+const files = [
+  '.',
+  PATCHED,
+  DURABLE,
+  REVIEW_PATCH,
+  RIGHTS,
+  EXPERIMENT,
+  `${EXPERIMENT}/before-patch`,
+  'before-encryption',
+]
   .flatMap((dir) =>
     readdirSync(resolve(HISTORY_FIXTURES, dir))
       .filter((f) => f.endsWith('.json'))
@@ -125,7 +137,26 @@ test('policy decisions recorded since the decision-principal-reasons patch carry
   const history = (file: string) => readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
   for (const name of ['review-deadline', 'review-declined-with-reasons', 'reopened-declined'])
     expect(history(`${RIGHTS}/${name}.json`)).toContain(marker);
-  for (const file of encrypted.filter((f) => !f.startsWith(`${RIGHTS}/`))) expect(history(file)).not.toContain(marker);
+  const older = encrypted.filter((f) => !f.startsWith(`${RIGHTS}/`) && !f.startsWith(`${EXPERIMENT}/`));
+  for (const file of older) expect(history(file)).not.toContain(marker);
+});
+
+test('a decision made while a challenger ran carries the policy-experiment marker and the arm; one whose code ignored it carries neither', () => {
+  const marker = patchMarker('policy-experiment');
+  const history = (file: string) => readFileSync(resolve(HISTORY_FIXTURES, file), 'utf8');
+  for (const name of ['split-challenger', 'split-champion', 'shadow']) {
+    expect(history(`${EXPERIMENT}/${name}.json`)).toContain(marker);
+    expect(history(`${EXPERIMENT}/${name}.json`)).toContain('BeginiPolicyArm');
+  }
+  // Recorded with the patch's branch removed: its activity's result holds an experiment (the marker
+  // is encrypted, so only the replay below can tell), which today's code must not act on.
+  const ignored = history(`${EXPERIMENT}/before-patch/split-challenger.json`);
+  expect(ignored).not.toContain(marker);
+  expect(ignored).not.toContain('BeginiPolicyArm');
+  expect(encrypted).toEqual(expect.arrayContaining([`${EXPERIMENT}/before-patch/split-challenger.json`]));
+  // Nothing else recorded a challenger.
+  for (const file of encrypted.filter((f) => !f.startsWith(`${EXPERIMENT}/`)))
+    expect(history(file)).not.toContain(marker);
 });
 
 test('every encrypted history replays without non-determinism, through the worker’s plaintext-refusing codec', async () => {
