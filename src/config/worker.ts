@@ -47,7 +47,7 @@ export function loadWorkerConfig(rawEnv: Env = process.env, { requireHandoff = f
       'LOS_CALLBACK_URL and LOS_CALLBACK_SECRET are required: decisions must go to the loan origination system',
     );
   }
-  if (!e.CHALLENGER_POLICY_FILE && (e.CHALLENGER_SHARE !== undefined || rawEnv.CHALLENGER_MODE))
+  if (!e.CHALLENGER_POLICY_FILE && (e.CHALLENGER_SHARE !== undefined || rawEnv.CHALLENGER_MODE?.trim()))
     problems.push('CHALLENGER_SHARE and CHALLENGER_MODE need CHALLENGER_POLICY_FILE');
   if (e.CHALLENGER_POLICY_FILE && e.CHALLENGER_MODE === 'split' && e.CHALLENGER_SHARE === undefined)
     problems.push(

@@ -5,10 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { createActivities } from '../../activities';
 import { armFor, bucketOf, decideInExperiment } from '../../activities/experiment';
 import { loadPolicy, type PolicyInput } from '../../activities/policy';
 import { activePolicy, fixedPolicy } from '../../activities/policySource';
 import { loadWorkerConfig } from '../../src/config/worker';
+import { createLogger } from '../../src/logger';
 import { type ConfigError } from '../../src/config/errors';
 import { TEST_CODEC_KEYS } from '../support/begini';
 
@@ -111,4 +113,26 @@ test('a challenger needs its file, a share in split mode, and no share in shadow
       CHALLENGER_MODE: 'shadow',
     }).challenger,
   ).toEqual({ policyFile: 'c.yaml', share: 0, mode: 'shadow' });
+});
+
+test("a reviewer of the challenger's referral cites the challenger's codes; of the champion's, the champion's", async () => {
+  const own = {
+    ...challengerPolicy,
+    rules: [
+      ...challengerPolicy.rules,
+      { ...challengerPolicy.rules[0]!, code: 'challenger_only', text: 'A reason only the challenger gives.' },
+    ],
+  };
+  const activities = createActivities({
+    policies: fixedPolicy(champion.policy),
+    challenger: { policies: fixedPolicy(own), share: 50, mode: 'split' },
+    handoff: null,
+    logger: createLogger('experiment-test', 'silent'),
+  });
+  expect(await activities.explainReasons(['challenger_only'], 'challenger')).toEqual({
+    principalReasons: [{ code: 'challenger_only', text: 'A reason only the challenger gives.' }],
+    unknown: [],
+  });
+  expect((await activities.explainReasons(['challenger_only'], 'champion')).unknown).toEqual(['challenger_only']);
+  expect((await activities.explainReasons(['challenger_only'])).unknown).toEqual(['challenger_only']);
 });
