@@ -14,10 +14,7 @@ import { ENCRYPTED_ENCODING, KEY_ID_METADATA, type AesGcmCodec } from '../codec/
 
 export const SPOOL_TABLE = 'begini_spool';
 
-/** Idempotent, and serialised by an advisory lock: receivers starting together would race on CREATE. */
 const SCHEMA = `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtext('${SPOOL_TABLE}'));
 CREATE TABLE IF NOT EXISTS ${SPOOL_TABLE} (
   id             bigserial PRIMARY KEY,
   uid_ref        text        NOT NULL,
@@ -32,7 +29,6 @@ CREATE TABLE IF NOT EXISTS ${SPOOL_TABLE} (
   dead_reason    text
 );
 CREATE INDEX IF NOT EXISTS ${SPOOL_TABLE}_uid_order ON ${SPOOL_TABLE} (uid_ref, id) WHERE dead_at IS NULL;
-COMMIT;
 `;
 
 /** What is needed to rebuild exactly the delivery the receiver verified. */
@@ -81,7 +77,7 @@ export class SpoolStore {
     // An idle client losing its server (a restart) must not crash the receiver; the next query reconnects.
     this.pool.on('error', () => undefined);
     // The table once per process; a failure (the database was down) is tried again next time.
-    this.migrate = schemaOnce(this.pool, SCHEMA);
+    this.migrate = schemaOnce(this.pool, SPOOL_TABLE, SCHEMA);
   }
 
   readonly migrate: () => Promise<void>;
@@ -209,8 +205,13 @@ export class SpoolStore {
   }
 }
 
-/** Runs `sql` once per process; a failure (the database was down) is tried again on the next call. */
-export function schemaOnce(pool: Pool, sql: string): () => Promise<void> {
+/**
+ * Creates `table`'s schema (`ddl`, idempotent: IF NOT EXISTS) once per process, in one transaction
+ * under an advisory lock on the table's name, since receivers starting together would race on
+ * CREATE. A failure (the database was down) is tried again on the next call.
+ */
+export function schemaOnce(pool: Pool, table: string, ddl: string): () => Promise<void> {
+  const sql = `BEGIN;\nSELECT pg_advisory_xact_lock(hashtext('${table}'));\n${ddl.trim()}\nCOMMIT;`;
   let done: Promise<void> | undefined;
   return () => {
     done ??= pool.query(sql).then(

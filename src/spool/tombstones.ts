@@ -13,10 +13,7 @@ import { schemaOnce } from './store';
 
 export const ERASURE_TABLE = 'begini_erasures';
 
-/** Idempotent, and serialised by an advisory lock: receivers starting together would race on CREATE. */
 const SCHEMA = `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtext('${ERASURE_TABLE}'));
 CREATE TABLE IF NOT EXISTS ${ERASURE_TABLE} (
   integration_id text        NOT NULL,
   uid_ref        text        NOT NULL,
@@ -25,7 +22,6 @@ CREATE TABLE IF NOT EXISTS ${ERASURE_TABLE} (
   reason         text        NOT NULL,
   PRIMARY KEY (integration_id, uid_ref)
 );
-COMMIT;
 `;
 
 export interface Tombstone {
@@ -46,7 +42,7 @@ export class Tombstones {
   readonly migrate: () => Promise<void>;
 
   constructor(private readonly pool: Pool) {
-    this.migrate = schemaOnce(pool, SCHEMA);
+    this.migrate = schemaOnce(pool, ERASURE_TABLE, SCHEMA);
   }
 
   /** Committed when it resolves; the first erasure's time, who and reason are kept. */

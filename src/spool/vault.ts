@@ -27,8 +27,6 @@ export function vaultPartition(deploymentIntegrationId: string): string {
 }
 
 const SCHEMA = `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtext('${VAULT_TABLE}'));
 CREATE TABLE IF NOT EXISTS ${VAULT_TABLE} (
   id             bigserial PRIMARY KEY,
   integration_id text        NOT NULL,
@@ -40,7 +38,6 @@ CREATE TABLE IF NOT EXISTS ${VAULT_TABLE} (
 );
 CREATE INDEX IF NOT EXISTS ${VAULT_TABLE}_integration ON ${VAULT_TABLE} (integration_id, id);
 CREATE INDEX IF NOT EXISTS ${VAULT_TABLE}_received ON ${VAULT_TABLE} (received_at);
-COMMIT;
 `;
 
 export interface RefusedDelivery {
@@ -75,7 +72,7 @@ export class RefusedVault {
     private readonly codec: AesGcmCodec,
     private readonly limits: VaultLimits,
   ) {
-    this.migrate = schemaOnce(pool, SCHEMA);
+    this.migrate = schemaOnce(pool, VAULT_TABLE, SCHEMA);
   }
 
   readonly migrate: () => Promise<void>;
