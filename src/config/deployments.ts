@@ -114,6 +114,19 @@ export function allDeployments(config: Deployments): Deployment[] {
   return config.fallback ? [config.fallback] : [...config.deployments.values()];
 }
 
+/**
+ * The deployment an operator names by integration id (the journey API's `?integration=`, the CLIs'
+ * `--integration`); with one deployment, naming none picks it. Otherwise why none was picked.
+ */
+export function selectDeployment(
+  config: Deployments,
+  integration: string | undefined,
+): Deployment | 'integration_required' | 'unknown_integration' {
+  const deployments = allDeployments(config);
+  if (integration === undefined) return deployments.length === 1 ? deployments[0]! : 'integration_required';
+  return deployments.find((d) => d.integrationId === integration) ?? 'unknown_integration';
+}
+
 function readDeploymentsFile(
   path: string,
   env: Env,

@@ -11,7 +11,7 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { allDeployments } from '../config/deployments';
+import { selectDeployment } from '../config/deployments';
 import { EXIT } from '../failures';
 import { createLogger, type Logger } from '../logger';
 import { openOfflineStores } from '../spool/offline';
@@ -52,17 +52,11 @@ export async function eraseCli(
     print(`erase: ${stores.refused}`);
     return { exitCode: stores.exitCode };
   }
-  const deployments = allDeployments(stores.config);
-  const deployment =
-    values.integration === undefined
-      ? deployments.length === 1
-        ? deployments[0]
-        : undefined
-      : deployments.find((d) => d.integrationId === values.integration);
-  if (!deployment) {
+  const deployment = selectDeployment(stores.config, values.integration);
+  if (typeof deployment === 'string') {
     await stores.close();
     print(
-      `erase: ${values.integration === undefined ? 'several deployments: give --integration' : 'no deployment with that integration id'}`,
+      `erase: ${deployment === 'integration_required' ? 'several deployments: give --integration' : 'no deployment with that integration id'}`,
     );
     return { exitCode: EXIT.usage };
   }

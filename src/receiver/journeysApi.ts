@@ -18,7 +18,7 @@ import type { Authenticate } from '../auth/authenticator';
 import { allows, AuthFailure, type Principal } from '../auth/principal';
 import { CONTROL_CHARS, envelopeSchema } from '../begini/events';
 import type { ReceiverConfig } from '../config/receiver';
-import { allDeployments, type Deployment } from '../config/deployments';
+import { selectDeployment, type Deployment } from '../config/deployments';
 import { durationSchema } from '../duration';
 import type { ErasureStores } from '../operator/erase';
 import { uidRef, type Logger } from '../logger';
@@ -134,20 +134,14 @@ export interface JourneysApiDeps {
 
 export function journeysApi({ config, clients, authenticate, logger, erasure }: JourneysApiDeps): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const deployments = allDeployments(config);
   const workflowId = (uid: string) => workflowIdFor(config.workflowIdPrefix, uid);
 
   /** The deployment whose journeys the request is about. */
   function deploymentOf(req: Request): Deployment {
     const integration = typeof req.query.integration === 'string' ? req.query.integration : undefined;
-    const deployment =
-      integration === undefined
-        ? deployments.length === 1
-          ? deployments[0]
-          : undefined
-        : deployments.find((d) => d.integrationId === integration);
-    if (!deployment) {
-      throw integration === undefined
+    const deployment = selectDeployment(config, integration);
+    if (typeof deployment === 'string') {
+      throw deployment === 'integration_required'
         ? new Rejection(
             400,
             'integration_required',
