@@ -2,36 +2,12 @@
  * The backtest's comparison and rendering, pure: counts, the changed list, and a page that shows
  * policy-supplied text as text.
  */
-import { policySchema, type PolicyInput } from '../../activities/policy';
-import { backtest, type RecordedDecision } from '../../src/backtest/compare';
+import { policySchema } from '../../activities/policy';
+import { backtest } from '../../src/backtest/compare';
 import { renderHtml, renderText, totals } from '../../src/backtest/report';
-import type { ScoreFacts } from '../../workflows/definitions';
+import { recordedDecision } from '../support/recordedDecisions';
 
-const score = (riskBand: string): ScoreFacts => ({
-  kind: 'psychometric',
-  score: 50,
-  riskBand,
-  scoreConfidence: 'HIGH',
-  scoredAt: 0,
-  platform: 'WEB',
-  traits: [],
-  permissionsGranted: [],
-  permissionsDenied: [],
-});
-const input = (band: string): PolicyInput => ({
-  trigger: 'scores_complete',
-  application: 'complete',
-  scores: { psychometric: score(band) },
-  requiredScores: ['psychometric'],
-  malformed: false,
-});
-const recorded = (band: string, outcome: 'APPROVE' | 'REFER' | 'DECLINE', i: number): RecordedDecision => ({
-  uidRef: `ref${i}`,
-  runId: `run-${i}`,
-  decidedAt: `2026-11-0${i}T00:00:00.000Z`,
-  input: input(band),
-  current: { outcome, reasons: [`was_${outcome.toLowerCase()}`], policyVersion: 'old', review: null },
-});
+const recorded = recordedDecision;
 
 const candidate = policySchema.parse({
   version: '<b>v2</b>',
