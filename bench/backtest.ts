@@ -7,9 +7,9 @@
  * Not part of `npm run bench`: `npx tsx bench/backtest.ts [--journeys 10000] [--serial 1000]`,
  * JSON to bench/results/<time>-backtest.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCodecKeys } from '../src/codec/aesGcm';
 import { DEFAULT_CONCURRENCY } from '../src/backtest/read';
@@ -19,6 +19,7 @@ import { temporalSettings } from '../src/temporal/connection';
 import { directDelivery } from './deliveries';
 import { BENCH_CODEC_KEYS, load } from './load';
 import { describeMachine } from './machine';
+import { runScript, writeResult } from './script';
 import { buildEntryPoints, withStack, type Stack } from './stack';
 
 const CANDIDATE = resolve(__dirname, '..', 'test', 'fixtures', 'backtest', 'candidate-policy.yaml');
@@ -101,21 +102,10 @@ async function main(): Promise<void> {
       console.log(`ratio ${ratio}× (concurrency ${DEFAULT_CONCURRENCY} over 1)`);
       return { machine: describeMachine(), journeys, recording, runs: [one, bounded], ratio };
     });
-    const file = resolve(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}-backtest.json`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`wrote ${file}`);
+    writeResult('backtest', report);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runScript(module, main);

@@ -36,32 +36,31 @@ export interface SwapSummary {
   badRate: number | null;
 }
 
-export interface PolicyPerformance {
-  /** `recorded` (what decided the journeys), `candidate` (--policy) or `shadow` (the shadow challenger). */
-  policy: 'recorded' | 'candidate' | 'shadow';
-  versions: string[];
+/** How a set of decisions approves, and how its approved loans did. */
+export interface Approvals {
   decided: number;
   approved: number;
   approvalRate: number | null;
-  /** Journeys this policy approves whose outcome is known (approved in reality too, and in the file). */
+  /** Approved journeys whose outcome is known (approved in reality too, and in the file). */
   approvedWithOutcome: number;
   approvedBad: number;
   /** Bad among `approvedWithOutcome`. */
   badRate: number | null;
+}
+
+export interface PolicyPerformance extends Approvals {
+  /** `recorded` (what decided the journeys), `candidate` (--policy) or `shadow` (the shadow challenger). */
+  policy: 'recorded' | 'candidate' | 'shadow';
+  versions: string[];
   /** Approved in reality, not approved by this policy (declined or referred): their outcomes are known. Null for `recorded`. */
   swapOut: SwapSummary | null;
   /** Not approved in reality, approved by this policy: never loans, so outcomes unknown. Null for `recorded`. */
   swapIn: SwapSummary | null;
 }
 
-export interface ArmPerformance {
+/** The recorded decisions of one arm of a split experiment. */
+export interface ArmPerformance extends Approvals {
   arm: 'champion' | 'challenger';
-  decided: number;
-  approved: number;
-  approvalRate: number | null;
-  approvedWithOutcome: number;
-  approvedBad: number;
-  badRate: number | null;
 }
 
 /** One journey of a swap set, with what became of it when that is known. */
@@ -111,7 +110,7 @@ export interface Judged {
 
 type Row = { reality: Outcome; verdict: Outcome; performance: Performance | undefined };
 
-function approvals(rows: Row[]) {
+function approvals(rows: Row[]): Approvals {
   const approved = rows.filter((r) => r.verdict === 'APPROVE');
   const known = approved.filter((r) => r.performance);
   const bad = known.filter((r) => r.performance!.bad).length;

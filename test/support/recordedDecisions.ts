@@ -1,5 +1,5 @@
 /** Recorded decisions made up for the backtest's unit tests: what the reader would return from history. */
-import type { PolicyInput } from '../../activities/policy';
+import { policySchema, type Policy, type PolicyInput } from '../../activities/policy';
 import type { RecordedDecision } from '../../src/backtest/compare';
 import type { Outcome, ScoreFacts } from '../../workflows/definitions';
 
@@ -36,3 +36,16 @@ export const recordedDecision = (
   input: policyInput(band),
   current: { outcome, reasons: [`was_${outcome.toLowerCase()}`], policyVersion: 'old', review: null, ...extra },
 });
+
+/** A candidate for the unit tests: band A approves, band B refers (with `bandBText`), anything else declines. */
+export const bandPolicy = (version: string, bandBText: string): Policy =>
+  policySchema.parse({
+    version,
+    defaultOutcome: 'DECLINE',
+    defaultText: 'No rule approved it.',
+    review: { deadline: '1h', fallback: 'DECLINE' },
+    rules: [
+      { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
+      { reason: 'band_b', text: bandBText, outcome: 'REFER', when: { riskBandIn: ['B'] } },
+    ],
+  });

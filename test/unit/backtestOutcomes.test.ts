@@ -2,7 +2,6 @@
  * The backtest's outcomes: the CSV reader and the outcomes file's problems (reason code and line,
  * never the applicant), and the rates, hand-worked, with zero denominators as null / "n/a".
  */
-import { policySchema } from '../../activities/policy';
 import { backtest } from '../../src/backtest/compare';
 import { readCsv } from '../../src/backtest/csv';
 import { parseOutcomes, type Outcomes, type Performance } from '../../src/backtest/outcomes';
@@ -11,7 +10,7 @@ import { percentOrNa } from '../../src/backtest/performanceReport';
 import { renderHtml, renderText } from '../../src/backtest/report';
 import { keyUidRefs, uidRef } from '../../src/logger';
 import type { Outcome } from '../../workflows/definitions';
-import { recordedDecision } from '../support/recordedDecisions';
+import { bandPolicy, recordedDecision } from '../support/recordedDecisions';
 
 beforeAll(() => keyUidRefs([{ key: Buffer.alloc(32, 7) }]));
 
@@ -95,16 +94,7 @@ describe('rates', () => {
   });
 
   // Candidate: band A approves, band B refers, anything else declines.
-  const candidate = policySchema.parse({
-    version: 'v2',
-    defaultOutcome: 'DECLINE',
-    defaultText: 'No rule approved it.',
-    review: { deadline: '1h', fallback: 'DECLINE' },
-    rules: [
-      { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
-      { reason: 'band_b', text: 'Band B.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
-    ],
-  });
+  const candidate = bandPolicy('v2', 'Band B.');
   // journey: band, recorded outcome, what the loan did (undefined: no outcome known)
   const JOURNEYS: Array<[string, Outcome, boolean | undefined]> = [
     ['A', 'APPROVE', false], // 1: candidate APPROVE

@@ -2,23 +2,13 @@
  * The backtest's comparison and rendering, pure: counts, the changed list, and a page that shows
  * policy-supplied text as text.
  */
-import { policySchema } from '../../activities/policy';
 import { backtest } from '../../src/backtest/compare';
 import { renderHtml, renderText, totals } from '../../src/backtest/report';
-import { recordedDecision } from '../support/recordedDecisions';
+import { bandPolicy, recordedDecision } from '../support/recordedDecisions';
 
 const recorded = recordedDecision;
 
-const candidate = policySchema.parse({
-  version: '<b>v2</b>',
-  defaultOutcome: 'DECLINE',
-  defaultText: 'No rule approved it.',
-  review: { deadline: '1h', fallback: 'DECLINE' },
-  rules: [
-    { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
-    { reason: 'band_b', text: 'Band B <img src=x onerror=alert(1)>.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
-  ],
-});
+const candidate = bandPolicy('<b>v2</b>', 'Band B <img src=x onerror=alert(1)>.');
 
 const report = backtest(
   [recorded('A', 'APPROVE', 1), recorded('B', 'APPROVE', 2), recorded('C', 'REFER', 3), recorded('A', 'DECLINE', 4)],
