@@ -23,7 +23,7 @@ export interface RecordedExperiment {
 }
 
 export const REJECT_INFERENCE =
-  'Not attempted: journeys declined in reality were never loans, so the bad rate of the swap-in set (approved by the policy, declined in reality) is unknown and not estimated.';
+  'Not attempted. Journeys declined in reality were never loans, so the bad rate of the swap-in set (approved by the policy, declined in reality) is unknown and not estimated.';
 
 /** n out of `of`; null when there is nothing to divide by (never NaN). */
 export const rate = (n: number, of: number): number | null => (of === 0 ? null : n / of);

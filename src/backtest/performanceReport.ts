@@ -30,7 +30,7 @@ function labelText(perf: PerformanceReport): string {
 
 function coverageText(perf: PerformanceReport): string {
   const { coverage } = perf;
-  return `${coverage.withOutcome} of ${coverage.decided} decided journeys have an outcome (${percentOrNa(coverage.rate)}); ${coverage.unmatchedRows} rows of the file match no journey here`;
+  return `${coverage.withOutcome} of ${coverage.decided} decided journeys have an outcome (${percentOrNa(coverage.rate)}); ${coverage.unmatchedRows} ${coverage.unmatchedRows === 1 ? 'row' : 'rows'} of the file match${coverage.unmatchedRows === 1 ? 'es' : ''} no journey here`;
 }
 
 export function performanceText(perf: PerformanceReport): string[] {
@@ -65,7 +65,8 @@ function rateChart(
   groups: Array<{ name: string; approvalRate: number | null; badRate: number | null }>,
 ): string {
   const [left, bottom, top, groupWidth] = [50, 46, 30, 170];
-  const width = left + groups.length * groupWidth + 20;
+  // Wide enough for the legend even with two groups.
+  const width = Math.max(480, left + groups.length * groupWidth + 20);
   const height = 280;
   const plot = height - bottom - top;
   const y = (r: number) => top + plot - plot * r;
@@ -138,7 +139,7 @@ ${rateChart(
 <tr><th>policy</th><th>approved</th><th>bad among approved (with a known outcome)</th><th>bad among swap-out (approved in reality, not by this policy)</th><th>swap-in (approved by this policy, declined in reality)</th></tr>
 ${policyRows}
 </table>
-<p><strong>Reject inference: not attempted.</strong> ${escapeHtml(perf.rejectInference.replace(/^Not attempted: /, ''))} The bad rate among approved for a policy counts only the journeys it approves that were loans in reality.</p>
+<p><strong>Reject inference: not attempted.</strong> ${escapeHtml(perf.rejectInference.replace(/^Not attempted\. /, ''))} The bad rate among approved for a policy counts only the journeys it approves that were loans in reality.</p>
 ${arms}
 <h2>The swap sets</h2>
 <table class="changed">
