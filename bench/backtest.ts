@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       writeFileSync(outcomes, `uid,defaulted\n${rows.join('\n')}\n`);
       const run = async (concurrency: number, limit: number) => {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         const outcome = await runBacktest({
           policyFile: CANDIDATE,
           query: `WorkflowId STARTS_WITH '${prefix}'`,
@@ -94,9 +95,13 @@ async function main(): Promise<void> {
           temporal: temporalSettings({ TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: 'default' }),
         });
         const wall = (performance.now() - started) / 1000;
+        // The backtest runs in this process: its CPU per journey says whether one core is the ceiling.
+        const used = process.cpuUsage(cpu);
+        const cpuMsPerJourney = Number(((used.user + used.system) / 1000 / limit).toFixed(2));
+        const cpuShare = Number(((used.user + used.system) / 1e6 / wall).toFixed(2));
         if (outcome.report.journeys !== limit) throw new Error(`read ${outcome.report.journeys} of ${limit}`);
         console.log(
-          `concurrency ${concurrency}: ${outcome.report.journeys} journeys in ${wall.toFixed(1)} s wall, ${outcome.pace.journeysPerSecond} journeys/s reading`,
+          `concurrency ${concurrency}: ${outcome.report.journeys} journeys in ${wall.toFixed(1)} s wall, ${outcome.pace.journeysPerSecond} journeys/s reading, ${cpuMsPerJourney} ms CPU per journey (${cpuShare} of a core)`,
         );
         return {
           concurrency,
