@@ -107,6 +107,8 @@ async function main(): Promise<void> {
           concurrency,
           journeys: outcome.report.journeys,
           wallSeconds: Number(wall.toFixed(2)),
+          cpuMsPerJourney,
+          cpuShare,
           pace: outcome.pace,
         };
       };
