@@ -5,9 +5,9 @@
  * uids never erased (every ordinary delivery) and for erased ones. Not part of `npm run bench`:
  * `tsx bench/tombstone.ts [--tombstones N] [--lookups N]`, JSON to bench/results/<time>-tombstone.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AesGcmCodec, parseCodecKeys } from '../src/codec/aesGcm';
 import { keyUidRefs, uidRef } from '../src/logger';
@@ -18,6 +18,7 @@ import { ensure } from '../dev/cluster';
 import { startPostgres } from '../dev/postgres';
 import { BENCH_CODEC_KEYS, load, type Latencies } from './load';
 import { describeMachine } from './machine';
+import { runScript, writeResult } from './script';
 
 const CONCURRENCIES = [1, 16, 64];
 
@@ -60,15 +61,12 @@ async function main(): Promise<void> {
       };
     }
     const report = { machine: describeMachine(), tombstones, lookups, poolMax: 10, lookup: results };
-    const file = resolve(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}-tombstone.json`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    writeResult('tombstone', report);
     for (const [c, r] of Object.entries(results)) {
       console.log(
         `c=${c.padStart(2)} not erased ${r.notErased.throughput}/s p50 ${r.notErased.p50} p99 ${r.notErased.p99} ms (failures ${r.notErased.failures})  erased ${r.erased.throughput}/s p50 ${r.erased.p50} p99 ${r.erased.p99} ms (failures ${r.erased.failures})`,
       );
     }
-    console.log(`wrote ${file}`);
   } finally {
     await store.close();
     await postgres.stop();
@@ -76,12 +74,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runScript(module, main);

@@ -9,6 +9,8 @@ import { IntegrationError } from './errors';
 export const EXIT = {
   /** EX_USAGE: the command line is wrong. */
   usage: 64,
+  /** EX_DATAERR: an input file is malformed (a backtest's outcomes file). */
+  data: 65,
   /** EX_CONFIG: the configuration is invalid. */
   config: 78,
   /** EX_UNAVAILABLE: Temporal cannot be reached. */
@@ -26,6 +28,7 @@ export const EXIT = {
 /** Why an entry point did not start, and the exit status each reason ends the process with. */
 const EXIT_FOR = {
   usage: EXIT.usage,
+  invalid_outcomes: EXIT.data,
   missing_tool: EXIT.missingTool,
   port_in_use: EXIT.portInUse,
   temporal_unreachable: EXIT.unavailable,

@@ -5,6 +5,8 @@
 import { evaluatePolicy, type Policy, type PolicyEvaluation, type PolicyInput } from '../../activities/policy';
 import { principalReasons } from '../../activities/principalReasons';
 import type { Outcome, PrincipalReason } from '../../workflows/definitions';
+import type { Outcomes } from './outcomes';
+import { performance, type Judged, type PerformanceReport } from './performance';
 
 /** The outcomes from most to least favourable to the applicant: the order the report's rows and columns read. */
 export const OUTCOMES_BY_SEVERITY: readonly Outcome[] = ['APPROVE', 'REFER', 'DECLINE'];
@@ -51,6 +53,8 @@ export interface BacktestReport {
   /** Journeys per reason (a decision with two reasons counts under both). */
   reasons: { current: Record<string, number>; candidate: Record<string, number> };
   changed: ChangedJourney[];
+  /** With `--outcomes`: approval and bad rates per policy, swap sets, coverage. */
+  performance?: PerformanceReport;
 }
 
 const verdict = (d: RecordedDecision['current']): Verdict => ({
@@ -68,7 +72,7 @@ function emptyMatrix(): Record<Outcome, Record<Outcome, number>> {
 export function backtest(
   recorded: readonly RecordedDecision[],
   candidate: Policy,
-  meta: { filter: string; now?: Date },
+  meta: { filter: string; now?: Date; outcomes?: Outcomes },
 ): BacktestReport {
   const matrix = emptyMatrix();
   const reasons = { current: {} as Record<string, number>, candidate: {} as Record<string, number> };
@@ -76,12 +80,14 @@ export function backtest(
     for (const key of new Set(keys)) into[key] = (into[key] ?? 0) + 1;
   };
   const changed: ChangedJourney[] = [];
+  const judged: Judged[] = [];
   for (const journey of recorded) {
     const evaluated = evaluatePolicy(candidate, journey.input);
     const next = { ...evaluated, principalReasons: principalReasons(candidate, evaluated.reasons) };
     matrix[journey.current.outcome][next.outcome] += 1;
     count(reasons.current, journey.current.reasons);
     count(reasons.candidate, next.reasons);
+    judged.push({ journey, candidate: next.outcome });
     if (next.outcome !== journey.current.outcome) {
       changed.push({
         uidRef: journey.uidRef,
@@ -101,5 +107,6 @@ export function backtest(
     matrix,
     reasons,
     changed: changed.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt)),
+    ...(meta.outcomes && { performance: performance(judged, meta.outcomes, candidate.version) }),
   };
 }

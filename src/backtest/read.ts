@@ -8,8 +8,12 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import type { temporal } from '@temporalio/proto';
 import type { PolicyEvaluation, PolicyInput } from '../../activities/policy';
 import { OUTCOMES, searchAttributes as sa, WORKFLOW_TYPES } from '../../workflows/definitions';
+import { UsageError } from '../failures';
 import { uidRef } from '../logger';
+import { mapBounded } from './bounded';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { RecordedDecision } from './compare';
+import { progressBar } from './progress';
 
 /** The worker's policy activity, by the name it is registered under. */
 const POLICY_ACTIVITY = 'evaluatePolicy';
@@ -25,6 +29,12 @@ export interface ReadOptions {
   since?: Date;
   /** At most this many journeys are read. */
   limit: number;
+  /** Histories fetched at once. */
+  concurrency: number;
+  /** Checkpoint file: continued from when it exists, written after every page. */
+  resume?: string;
+  /** Journeys listed per visibility page (one checkpoint each). */
+  pageSize?: number;
 }
 
 export interface ReadResult {
@@ -34,7 +44,12 @@ export interface ReadResult {
   skipped: number;
   /** More journeys matched than `limit`. */
   truncated: boolean;
+  /** This invocation's reading: journeys read by it (not those a checkpoint brought), in how long. */
+  pace: { journeys: number; seconds: number; journeysPerSecond: number | null; concurrency: number; resumed: boolean };
 }
+
+export const DEFAULT_CONCURRENCY = 16;
+const PAGE_SIZE = 500;
 
 export function decidedJourneysFilter(query?: string, since?: Date): string {
   const parts = [
@@ -47,29 +62,85 @@ export function decidedJourneysFilter(query?: string, since?: Date): string {
 }
 
 export async function readDecidedJourneys(options: ReadOptions): Promise<ReadResult> {
+  const started = performance.now();
+  const { client, codec } = options;
+  const resumed = options.resume ? await readCheckpoint(options.resume, options.codec) : null;
   const filter = decidedJourneysFilter(options.query, options.since);
-  const decisions: RecordedDecision[] = [];
-  const seen = new Set<string>();
-  let skipped = 0;
-  let truncated = false;
-  for await (const execution of options.client.workflow.list({ query: filter })) {
+  // A --since duration moves with the clock: a resumed run keeps the instant its first run listed from.
+  if (resumed && resumed.filter !== filter && !sameBesidesSince(resumed.filter, filter))
+    throw new UsageError(`--resume: ${options.resume} continues another listing (${resumed.filter})`);
+  const state: Checkpoint = resumed ?? {
+    filter,
+    limit: options.limit,
+    nextPageToken: '',
+    decisions: [],
+    skipped: 0,
+    truncated: false,
+  };
+  const alreadyRead = state.decisions.length;
+  const seen = new Set(state.decisions.map((d) => d.uidRef));
+  const total = Math.min(state.limit, Number((await client.workflow.count(state.filter)).count));
+  const bar = progressBar(total);
+  bar.advance(alreadyRead);
+  while (state.nextPageToken !== null && !state.truncated) {
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query: state.filter,
+      // One more than the limit still needs, so the limit's truncation shows without reading a page too many.
+      pageSize: Math.min(options.pageSize ?? PAGE_SIZE, state.limit - seen.size + 1),
+      nextPageToken: state.nextPageToken ? Buffer.from(state.nextPageToken, 'base64') : undefined,
+    });
     // Runs of one journey are listed newest first; its decision is recorded once.
     // An operator's filter can OR its way past the journey clause: read journeys only.
-    if (execution.type !== WORKFLOW_TYPES.journey || seen.has(execution.workflowId)) continue;
-    if (seen.size >= options.limit) {
-      truncated = true;
-      break;
+    const runs = (page.executions ?? [])
+      .filter((e) => e.type?.name === WORKFLOW_TYPES.journey && e.execution?.workflowId && e.execution.runId)
+      .map((e) => ({ workflowId: e.execution!.workflowId!, runId: e.execution!.runId! }))
+      .filter((run) => !seen.has(uidRef(run.workflowId)));
+    const recorded = await mapBounded(runs, options.concurrency, async (run) => {
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      bar.advance();
+      return policyEvaluation(history, codec);
+    });
+    for (const [i, run] of runs.entries()) {
+      const ref = uidRef(run.workflowId);
+      if (seen.has(ref)) continue;
+      if (seen.size >= state.limit) {
+        state.truncated = true;
+        break;
+      }
+      if (!recorded[i]) {
+        state.skipped += 1;
+        continue;
+      }
+      seen.add(ref);
+      state.decisions.push({ uidRef: ref, runId: run.runId, ...recorded[i] });
     }
-    const history = await options.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    const recorded = await policyEvaluation(history, options.codec);
-    if (!recorded) {
-      skipped += 1;
-      continue;
-    }
-    seen.add(execution.workflowId);
-    decisions.push({ uidRef: uidRef(execution.workflowId), runId: execution.runId, ...recorded });
+    const token = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64') : null;
+    state.nextPageToken = token;
+    if (options.resume) await writeCheckpoint(options.resume, state, codec);
   }
-  return { filter, decisions, skipped, truncated };
+  bar.done();
+  const seconds = (performance.now() - started) / 1000;
+  const journeys = state.decisions.length - alreadyRead;
+  return {
+    filter: state.filter,
+    decisions: state.decisions,
+    skipped: state.skipped,
+    truncated: state.truncated,
+    pace: {
+      journeys,
+      seconds: Number(seconds.toFixed(3)),
+      journeysPerSecond: seconds > 0 && journeys > 0 ? Number((journeys / seconds).toFixed(1)) : null,
+      concurrency: options.concurrency,
+      resumed: resumed !== null,
+    },
+  };
+}
+
+/** Two filters that differ only in their StartTime bound (a --since duration, resolved at another moment). */
+function sameBesidesSince(a: string, b: string): boolean {
+  const strip = (f: string) => f.replace(/ AND StartTime >= '[^']*'/, '');
+  return strip(a) === strip(b);
 }
 
 /**

@@ -4,6 +4,8 @@
  */
 import type { Outcome } from '../../workflows/definitions';
 import { OUTCOMES_BY_SEVERITY, type BacktestReport, type Verdict } from './compare';
+import { escapeHtml } from './html';
+import { performanceHtml, performanceText } from './performanceReport';
 
 /** The HTML lists at most this many changed journeys; the JSON report has them all. */
 export const HTML_CHANGED_ROWS = 500;
@@ -38,12 +40,12 @@ export function renderText(report: BacktestReport): string {
     `${'total'.padEnd(20)}${OUTCOMES_BY_SEVERITY.map((o) => String(candidate[o]).padStart(width)).join('')}${String(report.journeys).padStart(width)}`,
     '',
     `${report.changed.length} journeys would change (${percent(report.changed.length, report.journeys)}).`,
+    ...(report.performance ? performanceText(report.performance) : []),
   ];
   return lines.join('\n');
 }
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = escapeHtml;
 
 /** Grouped bars: for each outcome, how many journeys the current and the candidate policy give it. */
 function chart(report: BacktestReport): string {
@@ -167,6 +169,7 @@ ${reasonRows}
 ${changedRows}
 </table>
 ${moreChanged}
+${report.performance ? performanceHtml(report.performance) : ''}
 <p class="meta">Filter: <code>${escape(report.filter)}</code></p>
 </body>
 </html>

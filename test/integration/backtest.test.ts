@@ -6,10 +6,14 @@
  * in Temporal may change.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { PayloadCodec } from '@temporalio/common';
+import type { PolicyPerformance } from '../../src/backtest/performance';
+import { readDecidedJourneys } from '../../src/backtest/read';
 import { parseCodecKeys } from '../../src/codec/aesGcm';
+import { payloadCodec } from '../../src/codec/payloadCodec';
 import { keyUidRefs, uidRef } from '../../src/logger';
 import { WORKFLOW_TYPES, type Outcome } from '../../workflows/definitions';
 import { delivery, newUid, TEST_CODEC_KEYS } from '../support/begini';
@@ -41,10 +45,17 @@ interface Report {
   changed: Array<{ uidRef: string; runId: string; current: { outcome: Outcome }; candidate: { outcome: Outcome } }>;
   skipped: number;
   truncated: boolean;
+  performance?: {
+    coverage: { decided: number; withOutcome: number; unmatchedRows: number };
+    policies: PolicyPerformance[];
+    swaps: Array<{ uidRef: string; direction: 'in' | 'out'; performance: { bad: boolean } | null }>;
+  };
+  pace: { journeys: number; journeysPerSecond: number | null; concurrency: number };
 }
 
 let stack: Stack;
 const uids = new Map<string, string>();
+let undecided: string;
 
 async function backtest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
@@ -66,6 +77,7 @@ async function backtest(args: string[]): Promise<{ code: number; stdout: string;
 const onlyThisStack = () => `TaskQueue = '${stack.env.TEMPORAL_TASK_QUEUE}'`;
 
 beforeAll(async () => {
+  keyUidRefs(parseCodecKeys(TEST_CODEC_KEYS));
   rmSync(OUT, { recursive: true, force: true });
   stack = await startStack({ name: 'backtest' });
   for (const journey of journeys) {
@@ -78,7 +90,7 @@ beforeAll(async () => {
   }
   for (const uid of uids.values()) await stack.waitForJourney(uid, (view) => view.decision !== null);
   // A journey still waiting for its score has decided nothing: it must not be counted.
-  const undecided = newUid('BT-undecided');
+  undecided = newUid('BT-undecided');
   expect((await stack.send(delivery('application.complete', undecided))).status).toBe(200);
   await stack.waitForJourney(undecided, (view) => view.stage === 'awaiting_scores');
   // Visibility is eventually consistent: wait until every decided journey is listed with its decision.
@@ -115,7 +127,6 @@ test('the report counts what the hand-worked labels count', async () => {
   expect({ skipped: report.skipped, truncated: report.truncated }).toEqual({ skipped: 0, truncated: false });
 
   // The journeys that change, by uidRef and run id: never a uid.
-  keyUidRefs(parseCodecKeys(TEST_CODEC_KEYS));
   const changing = journeys.filter((j) => j.current[0] !== j.candidate[0]);
   expect(changing.length).toBeGreaterThan(0);
   const expected = await Promise.all(
@@ -202,4 +213,167 @@ test('bad input is refused with a one-line reason and its own exit status', asyn
   const badSince = await backtest(['--policy', CANDIDATE, '--since', 'yesterday']);
   expect(badSince.code).toBe(64);
   expect(badSince.stderr).toMatch(/^backtest: --since: expected a date/);
+});
+
+/** The report's JSON after a run that must succeed. */
+async function reportOf(args: string[], out: string): Promise<{ report: Report; stdout: string; html: string }> {
+  const { code, stdout, stderr } = await backtest([
+    '--policy',
+    CANDIDATE,
+    '--query',
+    onlyThisStack(),
+    '--out',
+    out,
+    ...args,
+  ]);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  const report = JSON.parse(readFileSync(resolve(out, 'report.json'), 'utf8')) as Report;
+  return { report, stdout, html: readFileSync(resolve(out, 'report.html'), 'utf8') };
+}
+
+const byName = (performance: Report['performance'], policy: string) =>
+  performance!.policies.find((p) => p.policy === policy)!;
+
+test("with the loans' outcomes (uid, defaulted): approval and bad rates per policy, hand-worked", async () => {
+  // The six journeys the recorded policy (reference-2026-11) approved are the loans; two went bad.
+  // A row for the undecided journey matches no decided one.
+  const defaulted: Record<string, boolean> = {
+    'band-a': false,
+    'band-b': true,
+    'band-a-2': false,
+    'band-b-2': false,
+    'band-b-low-score': true,
+    'band-a-low-score': false,
+  };
+  const file = resolve(TEST_DATA_DIR, 'backtest-outcomes.csv');
+  const rows = Object.entries(defaulted).map(([name, bad]) => `${uids.get(name)},${bad}`);
+  writeFileSync(file, `uid,defaulted\n${rows.join('\n')}\n${undecided},false\n`);
+  const { report, stdout, html } = await reportOf(['--outcomes', file], `${OUT}-outcomes`);
+  const perf = report.performance!;
+  // 16 decided journeys, 6 with an outcome: coverage 6/16; 1 row unmatched.
+  expect(perf.coverage).toEqual({ decided: 16, withOutcome: 6, rate: 6 / 16, unmatchedRows: 1 });
+  // Recorded: approved band-a, band-b, band-a-2, band-b-2, band-b-low-score, band-a-low-score:
+  // 6/16 = 37.5 %; all 6 known, 2 bad (band-b, band-b-low-score): 2/6 = 33.3 %.
+  expect(byName(perf, 'recorded')).toMatchObject({ approved: 6, decided: 16, approvedWithOutcome: 6, approvedBad: 2 });
+  expect(byName(perf, 'recorded').badRate).toBeCloseTo(1 / 3);
+  // Candidate: approves band-a, band-b, band-a-2, band-b-2 and band-c-good, band-a-low-confidence,
+  // band-c-low-confidence: 7/16 = 43.75 %. Known: the first four, 1 bad (band-b): 1/4 = 25 %.
+  // Swap-out (approved in reality, referred by the candidate): band-b-low-score (bad),
+  // band-a-low-score (good): 1/2 = 50 %. Swap-in: the three others, never loans: no rate.
+  const candidate = byName(perf, 'candidate');
+  expect(candidate).toMatchObject({ approved: 7, approvedWithOutcome: 4, approvedBad: 1, badRate: 0.25 });
+  expect(candidate.approvalRate).toBe(7 / 16);
+  expect(candidate.swapOut).toEqual({ journeys: 2, withOutcome: 2, bad: 1, badRate: 0.5 });
+  expect(candidate.swapIn).toEqual({ journeys: 3, withOutcome: 0, bad: 0, badRate: null });
+  const ref = (name: string) => uidRef(uids.get(name)!);
+  const swaps = perf.swaps.map((s) => [s.uidRef, s.direction, s.performance?.bad ?? null]);
+  expect(swaps.sort()).toEqual(
+    [
+      [ref('band-b-low-score'), 'out', true],
+      [ref('band-a-low-score'), 'out', false],
+      [ref('band-c-good'), 'in', null],
+      [ref('band-a-low-confidence'), 'in', null],
+      [ref('band-c-low-confidence'), 'in', null],
+    ].sort(),
+  );
+  expect(stdout).toMatch(/recorded \(reference-2026-11\)\s+6\/16 37\.5%\s+2\/6 33\.3%/);
+  expect(stdout).toMatch(/candidate \(candidate-2026-12\)\s+7\/16 43\.8%\s+1\/4 25\.0%\s+1\/2 50\.0%\s+3/);
+  expect(html).toContain('Reject inference: not attempted.');
+  expect(html).toContain('bad rate among approved');
+  for (const uid of [...uids.values(), undecided])
+    for (const text of [stdout, html, JSON.stringify(report)]) expect(text).not.toContain(uid);
+});
+
+test('with uidRef and days_past_due: --bad-dpd sets the line, at the threshold is bad', async () => {
+  const dpd: Record<string, number> = {
+    'band-a': 0,
+    'band-b': 95,
+    'band-a-2': 45,
+    'band-b-2': 30,
+    'band-b-low-score': 120,
+    'band-a-low-score': 29,
+  };
+  const file = resolve(TEST_DATA_DIR, 'backtest-dpd.csv');
+  const rows = Object.entries(dpd).map(([name, days]) => `${days},${uidRef(uids.get(name)!)}`);
+  writeFileSync(file, `days_past_due,uidRef\n${rows.join('\n')}\n`);
+  // 30+ dpd bad: band-b, band-a-2, band-b-2, band-b-low-score. Recorded: 4/6 = 66.7 %.
+  // Candidate, known band-a, band-b, band-a-2, band-b-2: 3 bad, 3/4 = 75 %. Swap-out: 120 bad, 29 good: 1/2.
+  const at30 = (await reportOf(['--outcomes', file, '--bad-dpd', '30'], `${OUT}-dpd`)).report.performance!;
+  expect([byName(at30, 'recorded').approvedBad, byName(at30, 'candidate').approvedBad]).toEqual([4, 3]);
+  expect(byName(at30, 'candidate').badRate).toBe(0.75);
+  expect(byName(at30, 'candidate').swapOut).toMatchObject({ withOutcome: 2, bad: 1 });
+  // The default line, 90+: band-b and band-b-low-score only. Recorded 2/6, candidate 1/4.
+  const at90 = (await reportOf(['--outcomes', file], `${OUT}-dpd90`)).report.performance!;
+  expect([byName(at90, 'recorded').approvedBad, byName(at90, 'candidate').approvedBad]).toEqual([2, 1]);
+});
+
+test('a malformed outcomes file is refused before Temporal is read: reason code and line, never the uid', async () => {
+  const file = resolve(TEST_DATA_DIR, 'backtest-bad.csv');
+  const [a, b] = [uids.get('band-a')!, uids.get('band-b')!];
+  writeFileSync(file, `uid,defaulted,amount\n${a},true,1\n`);
+  const unknown = await backtest(['--policy', CANDIDATE, '--outcomes', file]);
+  expect(unknown.code).toBe(65);
+  expect(unknown.stderr).toMatch(/^backtest: --outcomes: .* has 1 problem\n {2}line 1: unknown_column: /);
+  writeFileSync(file, `uid,defaulted\n${a},true\n${b},maybe\n${a},false\n`);
+  const rows = await backtest(['--policy', CANDIDATE, '--outcomes', file]);
+  expect(rows.code).toBe(65);
+  expect(rows.stderr).toContain('line 3: bad_value: defaulted is true or false');
+  expect(rows.stderr).toContain('line 4: duplicate_uid: the same applicant as line 2');
+  expect(rows.stderr).not.toContain(a);
+  const noFile = await backtest(['--policy', CANDIDATE, '--bad-dpd', '30']);
+  expect(noFile.code).toBe(64);
+  expect(noFile.stderr).toMatch(/^backtest: --bad-dpd needs --outcomes/);
+});
+
+test('--resume: an interrupted read continues from its checkpoint and ends with what one run reads', async () => {
+  const codec = payloadCodec({ codecKeys: parseCodecKeys(TEST_CODEC_KEYS) });
+  const checkpoint = resolve(TEST_DATA_DIR, 'backtest-checkpoint.json');
+  rmSync(checkpoint, { force: true });
+  const read = (c: PayloadCodec) =>
+    readDecidedJourneys({
+      client: stack.client,
+      codec: c,
+      query: onlyThisStack(),
+      limit: 100,
+      concurrency: 3,
+      resume: checkpoint,
+      pageSize: 5,
+    });
+  // Decrypting fails from the 8th history on: the first page of 5 is checkpointed, the second is not.
+  let decoded = 0;
+  const failing: PayloadCodec = {
+    encode: (p) => codec.encode(p),
+    decode: async (p) => {
+      if (++decoded > 7) throw new Error('interrupted');
+      return codec.decode(p);
+    },
+  };
+  await expect(read(failing)).rejects.toThrow('interrupted');
+  const saved = readFileSync(checkpoint, 'utf8');
+  // Encrypted: neither a uid nor a policy input in the clear.
+  for (const uid of uids.values()) expect(saved).not.toContain(uid);
+  expect(saved).not.toMatch(/riskBand|scores_complete/);
+  const resumed = await read(codec);
+  expect(resumed.pace).toMatchObject({ journeys: journeys.length - 5, resumed: true, concurrency: 3 });
+  const fresh = await readDecidedJourneys({
+    client: stack.client,
+    codec,
+    query: onlyThisStack(),
+    limit: 100,
+    concurrency: 16,
+  });
+  const key = (d: { uidRef: string; runId: string }) => `${d.uidRef} ${d.runId}`;
+  expect(resumed.decisions.map(key).sort()).toEqual(fresh.decisions.map(key).sort());
+  expect(resumed.decisions).toHaveLength(journeys.length);
+  // A checkpoint of another listing is not continued.
+  await expect(
+    readDecidedJourneys({
+      client: stack.client,
+      codec,
+      query: "BeginiRiskBand = 'A'",
+      limit: 100,
+      concurrency: 1,
+      resume: checkpoint,
+    }),
+  ).rejects.toThrow(/--resume: .* continues another listing/);
 });

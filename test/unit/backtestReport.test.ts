@@ -2,47 +2,13 @@
  * The backtest's comparison and rendering, pure: counts, the changed list, and a page that shows
  * policy-supplied text as text.
  */
-import { policySchema, type PolicyInput } from '../../activities/policy';
-import { backtest, type RecordedDecision } from '../../src/backtest/compare';
+import { backtest } from '../../src/backtest/compare';
 import { renderHtml, renderText, totals } from '../../src/backtest/report';
-import type { ScoreFacts } from '../../workflows/definitions';
+import { bandPolicy, recordedDecision } from '../support/recordedDecisions';
 
-const score = (riskBand: string): ScoreFacts => ({
-  kind: 'psychometric',
-  score: 50,
-  riskBand,
-  scoreConfidence: 'HIGH',
-  scoredAt: 0,
-  platform: 'WEB',
-  traits: [],
-  permissionsGranted: [],
-  permissionsDenied: [],
-});
-const input = (band: string): PolicyInput => ({
-  trigger: 'scores_complete',
-  application: 'complete',
-  scores: { psychometric: score(band) },
-  requiredScores: ['psychometric'],
-  malformed: false,
-});
-const recorded = (band: string, outcome: 'APPROVE' | 'REFER' | 'DECLINE', i: number): RecordedDecision => ({
-  uidRef: `ref${i}`,
-  runId: `run-${i}`,
-  decidedAt: `2026-11-0${i}T00:00:00.000Z`,
-  input: input(band),
-  current: { outcome, reasons: [`was_${outcome.toLowerCase()}`], policyVersion: 'old', review: null },
-});
+const recorded = recordedDecision;
 
-const candidate = policySchema.parse({
-  version: '<b>v2</b>',
-  defaultOutcome: 'DECLINE',
-  defaultText: 'No rule approved it.',
-  review: { deadline: '1h', fallback: 'DECLINE' },
-  rules: [
-    { reason: 'band_a', outcome: 'APPROVE', when: { riskBandIn: ['A'] } },
-    { reason: 'band_b', text: 'Band B <img src=x onerror=alert(1)>.', outcome: 'REFER', when: { riskBandIn: ['B'] } },
-  ],
-});
+const candidate = bandPolicy('<b>v2</b>', 'Band B <img src=x onerror=alert(1)>.');
 
 const report = backtest(
   [recorded('A', 'APPROVE', 1), recorded('B', 'APPROVE', 2), recorded('C', 'REFER', 3), recorded('A', 'DECLINE', 4)],
