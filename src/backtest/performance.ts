@@ -8,7 +8,7 @@
  * reality declined (the swap-in set) was never a loan. No reject inference is attempted: its bad
  * rate is unknown, and the report says so rather than guessing one.
  */
-import type { Outcome } from '../../workflows/definitions';
+import type { Outcome, PolicyExperiment } from '../../workflows/definitions';
 import type { Outcomes, Performance } from './outcomes';
 
 /**
@@ -16,11 +16,10 @@ import type { Outcomes, Performance } from './outcomes';
  * in workflows/definitions.ts, the fields read here): `arm` decided the journey; in shadow mode
  * `shadow` is the challenger's verdict recorded beside the real decision.
  */
-export interface RecordedExperiment {
-  arm: 'champion' | 'challenger';
-  mode: 'split' | 'shadow';
-  shadow?: { outcome: Outcome; policyVersion: string };
-}
+/** What the journey recorded of a champion/challenger experiment (workflows/definitions.ts). */
+export type RecordedExperiment = Pick<PolicyExperiment, 'arm' | 'mode'> & {
+  shadow?: Pick<NonNullable<PolicyExperiment['shadow']>, 'outcome' | 'policyVersion'>;
+};
 
 export const REJECT_INFERENCE =
   'Not attempted. Journeys declined in reality were never loans, so the bad rate of the swap-in set (approved by the policy, declined in reality) is unknown and not estimated.';
@@ -99,7 +98,7 @@ interface RecordedDecision {
   uidRef: string;
   runId: string;
   decidedAt: string;
-  current: { outcome: Outcome; policyVersion: string };
+  current: { outcome: Outcome; policyVersion: string; experiment?: RecordedExperiment };
 }
 
 /** A journey with the candidate's outcome beside its recorded one. */
@@ -141,7 +140,7 @@ function policyPerformance(policy: PolicyPerformance['policy'], versions: string
   };
 }
 
-const experimentOf = (j: RecordedDecision) => (j.current as { experiment?: RecordedExperiment }).experiment;
+const experimentOf = (j: RecordedDecision): RecordedExperiment | undefined => j.current.experiment;
 
 export function performance(
   judged: readonly Judged[],
