@@ -87,7 +87,9 @@ export interface ErasureOptions {
   settleMs?: number;
 }
 
-const DEFAULT_BOUND_MS = 20_000;
+// Generous: Temporal deletes asynchronously, and a loaded server (SQLite visibility on 2 busy cores)
+// has been seen to list a deleted run for more than 20 s.
+const DEFAULT_BOUND_MS = 60_000;
 const DEFAULT_POLL_MS = 200;
 
 export async function erase(
