@@ -1,8 +1,14 @@
-/** What a run leaves under bench/results/: the whole report as JSON, and the in-memory ack path as an SVG chart. */
+/**
+ * What a run leaves under bench/results/: the whole report as JSON, the in-memory ack path as an SVG
+ * chart, and phase F (CPU against the floors) as another, `<time>…-floors.svg`.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AckPath } from './ackPath';
 import { ackPathChart, type Series } from './chart';
+import type { Floors } from './floors';
+import { floorCaption } from './floorsReport';
+import { floorChart } from './floorChart';
 import type { Machine } from './machine';
 import { runKind, type BenchOptions, type Size } from './options';
 import type { runCostModel } from './runCostModel';
@@ -14,7 +20,7 @@ import type { targets } from './targets';
 export type BenchResults = Partial<SqlitePhases> & {
   spool?: SpoolBenchResult;
   cluster?: Record<string, unknown>;
-} & InMemoryPhases & { costModel: ReturnType<typeof runCostModel> };
+} & InMemoryPhases & { costModel: ReturnType<typeof runCostModel>; floors: Floors };
 
 export interface BenchReport {
   when: string;
@@ -42,6 +48,11 @@ export function writeResultFiles(report: BenchReport, options: BenchOptions): st
       chartSeries(report.results.inMemoryServer.ackPath),
       `Ack path, in-memory dev server, ${report.size.ack} deliveries per point, ${report.when.slice(0, 10)} (${runKind(options)} run, ${report.machine.cpus} cores shared)`,
     ),
+  );
+  const floors = report.results.floors;
+  writeFileSync(
+    `${stem}-floors.svg`,
+    floorChart(floors, floorCaption(floors, report.when, runKind(options), report.machine)),
   );
   return file;
 }

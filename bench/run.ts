@@ -13,8 +13,12 @@
  *   and the ack path again on the in-memory dev server, to show what the SQLite store costs;
  *   E. what a journey costs in history events, workflow tasks, bytes and billable actions, per
  *      scenario, recorded before and after issue #16 and measured live; and from it, the monthly
- *      cost model and an SVG chart of the in-memory ack path.
+ *      cost model and an SVG chart of the in-memory ack path;
+ *   F. the worker's and the receiver's CPU against their floors, on a fresh in-memory stack
+ *      (bench/floors.ts), and its SVG chart. `-- --floors-only` runs only F.
  */
+import { floorsPhase } from './floors';
+import { floorsSummary, writeFloorsFiles } from './floorsReport';
 import { describeMachine } from './machine';
 import { benchOptions, runKind } from './options';
 import { printReport } from './report';
@@ -33,13 +37,15 @@ async function main(): Promise<void> {
   console.log(
     `${runKind(options)} run on ${machine.cpus}× ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
   );
+  if (options.floorsOnly) return floorsOnly(options.quick);
   // A–D (bench/ackPath.ts, bench/journeyPhases.ts), then the spool and the cluster: not on --memory-only.
   const sqlite = options.memoryOnly ? undefined : await sqlitePhases(options.size);
   const spool = options.memoryOnly ? undefined : await spoolPhase(options.quick);
   const cluster = options.memoryOnly ? undefined : await clusterPhase(options.quick);
   // A, B and E on the in-memory server, and the cost model from them.
   const memory = await inMemoryPhases(options.size);
-  const results = { ...sqlite, spool, cluster, ...memory, costModel: runCostModel(memory) };
+  const floors = await floorsPhase(options.size);
+  const results = { ...sqlite, spool, cluster, ...memory, costModel: runCostModel(memory), floors };
   const report = {
     when: new Date().toISOString(),
     mode: `${runKind(options)}${options.memoryOnly ? ', in-memory only' : ''}`,
@@ -61,6 +67,21 @@ function spoolPhase(quick: boolean) {
 function clusterPhase(quick: boolean) {
   console.log('cluster: PostgreSQL, four Temporal services, two receivers, two workers …');
   return clusterBench({ quick });
+}
+
+/** Phase F alone: its JSON and chart as `<time>-<kind>-floors.{json,svg}`. */
+async function floorsOnly(quick: boolean): Promise<void> {
+  const mode = `${quick ? 'quick' : 'full'}, floors only`;
+  const size = benchOptions(quick ? ['--quick'] : []).size;
+  const report = {
+    when: new Date().toISOString(),
+    mode,
+    machine: describeMachine(),
+    size,
+    results: { floors: await floorsPhase(size) },
+  };
+  for (const line of floorsSummary(report.results.floors)) console.log(line);
+  console.log(`\nwrote ${writeFloorsFiles(report)}`);
 }
 
 main().then(
