@@ -161,7 +161,7 @@ async function workerRound(
 }
 
 /** Until every journey of `prefix` has published `decided` (its third task: the decision handed off). */
-async function decided(stack: Stack, prefix: string, expected: number): Promise<void> {
+export async function decided(stack: Stack, prefix: string, expected: number): Promise<void> {
   const query = `WorkflowId STARTS_WITH '${prefix}' AND BeginiStage = 'decided'`;
   const started = Date.now();
   while (Number((await stack.client.workflow.count(query)).count) < expected) {

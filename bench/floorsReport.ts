@@ -1,8 +1,5 @@
-/** Phase F on the console (bench/floors.ts), and its files when it runs alone (`-- --floors-only`). */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+/** Phase F on the console (bench/floors.ts), and its chart's caption. */
 import type { Floors } from './floors';
-import { floorChart } from './floorChart';
 import type { Machine } from './machine';
 
 export function floorsSummary(floors: Floors): string[] {
@@ -28,22 +25,4 @@ export function floorsSummary(floors: Floors): string[] {
 /** The chart's caption: what, how many, when, on what. */
 export function floorCaption(floors: Floors, when: string, kind: string, machine: Machine): string {
   return `CPU per decision against its floor, ${floors.worker.happy.journeysPerRound} journeys per round, ${when.slice(0, 10)} (${kind} run, ${machine.cpus} cores shared)`;
-}
-
-/** `-- --floors-only`: the JSON and the chart under bench/results/, named by the run's time; the JSON's path. */
-export function writeFloorsFiles(report: {
-  when: string;
-  mode: string;
-  machine: Machine;
-  results: { floors: Floors };
-}) {
-  const dir = resolve(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const stem = resolve(dir, `${report.when.replace(/[:.]/g, '-')}-${report.mode.split(',')[0]}-floors`);
-  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(
-    `${stem}.svg`,
-    floorChart(report.results.floors, floorCaption(report.results.floors, report.when, report.mode, report.machine)),
-  );
-  return `${stem}.json`;
 }

@@ -5,6 +5,7 @@
 import type { AckPath } from './ackPath';
 import type { BenchReport } from './resultFiles';
 import { floorsSummary } from './floorsReport';
+import { latencySummary } from './openLoop';
 import { spoolSummary } from './spool';
 
 /** `file`: where the JSON was written. */
@@ -27,6 +28,7 @@ export function printReport({ size, results, targets }: BenchReport, file: strin
   }
   printJourneyCosts(results.journeyCost);
   console.log(`cost model: ${JSON.stringify(results.costModel)}`);
+  for (const line of latencySummary(results)) console.log(line);
   for (const line of floorsSummary(results.floors)) console.log(line);
   console.log(`targets: ${JSON.stringify(targets)}`);
   console.log(`\nwrote ${file}`);

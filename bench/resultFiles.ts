@@ -57,6 +57,21 @@ export function writeResultFiles(report: BenchReport, options: BenchOptions): st
   return file;
 }
 
+/** One phase run alone (`-- --floors-only`, `-- --latency-only`): its JSON, and F's chart; the JSON's path. */
+export function writePhaseFiles(
+  report: { when: string; mode: string; machine: Machine; results: object },
+  name: 'floors' | 'latency',
+): string {
+  mkdirSync(DIR, { recursive: true });
+  const stem = resolve(DIR, `${report.when.replace(/[:.]/g, '-')}-${report.mode.split(',')[0]}-${name}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  if (name === 'floors') {
+    const floors = report.results as Floors;
+    writeFileSync(`${stem}.svg`, floorChart(floors, floorCaption(floors, report.when, report.mode, report.machine)));
+  }
+  return `${stem}.json`;
+}
+
 /** Throughput and p99 by concurrency, one line per target. */
 function chartSeries(memoryAck: AckPath): Series {
   const series: Series = {};
