@@ -13,14 +13,14 @@ interface Bar {
   parts: Array<{ name: string; value: number; colour: string }>;
 }
 
-const PANEL = { width: 400, left: 130, right: 50, top: 40, row: 26, gap: 18 };
+const PANEL = { width: 400, left: 90, right: 50, top: 36, heading: 18, row: 26, gap: 12 };
 const [REAL, FLOOR, FLOOR2] = [COLOURS[1]!, COLOURS[0]!, COLOURS[2]!];
 
 type Group = { label: string; bars: Bar[] };
 
 /** The panel's height: its groups' rows and gaps, and the axis label under them. */
 const panelHeight = (groups: Group[]) =>
-  PANEL.top + groups.reduce((h, g) => h + g.bars.length * PANEL.row + PANEL.gap, 0) + 10;
+  PANEL.top + groups.reduce((h, g) => h + PANEL.heading + g.bars.length * PANEL.row + PANEL.gap, 0) + 10;
 
 function panel(title: string, unit: string, groups: Group[], x0: number): string {
   const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => b.parts.reduce((n, p) => n + p.value, 0))));
@@ -31,7 +31,8 @@ function panel(title: string, unit: string, groups: Group[], x0: number): string
   ];
   let y = PANEL.top;
   for (const group of groups) {
-    parts.push(`<text x="${x0 + 4}" y="${y + PANEL.row - 4}" font-weight="bold">${escape(group.label)}</text>`);
+    parts.push(`<text x="${x0 + 20}" y="${y + 12}" font-weight="bold">${escape(group.label)}</text>`);
+    y += PANEL.heading;
     for (const bar of group.bars) {
       parts.push(`<text x="${x0 + PANEL.left - 6}" y="${y + 15}" text-anchor="end">${escape(bar.label)}</text>`);
       let left = x0 + PANEL.left;

@@ -24,5 +24,5 @@ export function floorsSummary(floors: Floors): string[] {
 
 /** The chart's caption: what, how many, when, on what. */
 export function floorCaption(floors: Floors, when: string, kind: string, machine: Machine): string {
-  return `CPU per decision against its floor, ${floors.worker.happy.journeysPerRound} journeys per round, ${when.slice(0, 10)} (${kind} run, ${machine.cpus} cores shared)`;
+  return `Process CPU against the floors: worker per decision (${floors.worker.happy.journeysPerRound} journeys per round), receiver per delivery, ${when.slice(0, 10)} (${kind} run, ${machine.cpus} cores shared)`;
 }
