@@ -16,7 +16,7 @@ const WARM_UP = 100;
 /** Rounds per ack-path cell, in alternating order; the cell reports their medians. */
 const ROUNDS = 3;
 
-/** One ack-path measurement; the receiver's also has its process's CPU per delivery. */
+/** One ack-path measurement; the receiver's and the bare server's also have their process's CPU per delivery. */
 type Cell = Latencies & { warmUp: number; machineCpuMsPerRequest: number; cpuMsPerDelivery?: number };
 /** A cell's medians over its rounds, with every round's throughput. */
 export type MedianCell = Cell & { roundThroughputs: number[] };
@@ -63,7 +63,7 @@ export async function ackPath(stack: Stack, label: string, concurrencies: number
 }
 
 /** One target at one concurrency: a warm-up, `deliveries` measured calls, then the worker left idle. */
-async function measureCell(
+export async function measureCell(
   stack: Stack,
   prefix: string,
   target: Target,
@@ -79,16 +79,16 @@ async function measureCell(
   );
   // Not measured: the first calls of a cell pay for JIT, connection pools and caches.
   await load(WARM_UP, concurrency, (i) => send(bodies[i]!));
-  const cpuBefore = cpuMs(stack.receiver.pid!);
+  // The process that serves the target; direct calls are made in this one.
+  const pid = { receiver: stack.receiver.pid, bare: stack.bare.pid, direct: undefined }[target];
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   const machineBefore = machineBusyMs();
   const result = await load(deliveries, concurrency, (i) => send(bodies[WARM_UP + i]!));
   const cell: Cell = {
     ...result,
     warmUp: WARM_UP,
     machineCpuMsPerRequest: Number(((machineBusyMs() - machineBefore) / deliveries).toFixed(3)),
-    ...(target === 'receiver'
-      ? { cpuMsPerDelivery: Number(((cpuMs(stack.receiver.pid!) - cpuBefore) / deliveries).toFixed(3)) }
-      : {}),
+    ...(pid ? { cpuMsPerDelivery: Number(((cpuMs(pid) - cpuBefore) / deliveries).toFixed(3)) } : {}),
   };
   // The next cell starts with an idle worker: otherwise the journeys of this one are still being
   // run while it is measured, which favours whichever target goes first.

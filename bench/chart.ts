@@ -11,10 +11,10 @@ export interface Point {
 
 export type Series = Record<string, Point[]>;
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+export const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 const PANEL = { width: 380, height: 260, left: 60, top: 40, bottom: 50, right: 20 };
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

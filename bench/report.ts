@@ -1,9 +1,11 @@
 /**
  * The run's summary on the console: the SQLite ack path as a table beside its two ceilings, phases
- * B–D, the spool, the in-memory ack path, the journey costs, the cost model and the targets.
+ * B–D, the spool, the in-memory ack path, the journey costs, the cost model, the floors (F) and the targets.
  */
 import type { AckPath } from './ackPath';
 import type { BenchReport } from './resultFiles';
+import { floorsSummary } from './floorsReport';
+import { latencySummary } from './openLoop';
 import { spoolSummary } from './spool';
 
 /** `file`: where the JSON was written. */
@@ -26,6 +28,8 @@ export function printReport({ size, results, targets }: BenchReport, file: strin
   }
   printJourneyCosts(results.journeyCost);
   console.log(`cost model: ${JSON.stringify(results.costModel)}`);
+  for (const line of latencySummary(results)) console.log(line);
+  for (const line of floorsSummary(results.floors)) console.log(line);
   console.log(`targets: ${JSON.stringify(targets)}`);
   console.log(`\nwrote ${file}`);
 }

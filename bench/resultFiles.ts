@@ -1,8 +1,14 @@
-/** What a run leaves under bench/results/: the whole report as JSON, and the in-memory ack path as an SVG chart. */
+/**
+ * What a run leaves under bench/results/: the whole report as JSON, the in-memory ack path as an SVG
+ * chart, and phase F (CPU against the floors) as another, `<time>…-floors.svg`.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AckPath } from './ackPath';
 import { ackPathChart, type Series } from './chart';
+import type { Floors } from './floors';
+import { floorCaption } from './floorsReport';
+import { floorChart } from './floorChart';
 import type { Machine } from './machine';
 import { runKind, type BenchOptions, type Size } from './options';
 import type { runCostModel } from './runCostModel';
@@ -14,7 +20,7 @@ import type { targets } from './targets';
 export type BenchResults = Partial<SqlitePhases> & {
   spool?: SpoolBenchResult;
   cluster?: Record<string, unknown>;
-} & InMemoryPhases & { costModel: ReturnType<typeof runCostModel> };
+} & InMemoryPhases & { costModel: ReturnType<typeof runCostModel>; floors: Floors };
 
 export interface BenchReport {
   when: string;
@@ -43,7 +49,27 @@ export function writeResultFiles(report: BenchReport, options: BenchOptions): st
       `Ack path, in-memory dev server, ${report.size.ack} deliveries per point, ${report.when.slice(0, 10)} (${runKind(options)} run, ${report.machine.cpus} cores shared)`,
     ),
   );
+  const floors = report.results.floors;
+  writeFileSync(
+    `${stem}-floors.svg`,
+    floorChart(floors, floorCaption(floors, report.when, runKind(options), report.machine)),
+  );
   return file;
+}
+
+/** One phase run alone (`-- --floors-only`, `-- --latency-only`): its JSON, and F's chart; the JSON's path. */
+export function writePhaseFiles(
+  report: { when: string; mode: string; machine: Machine; results: object },
+  name: 'floors' | 'latency',
+): string {
+  mkdirSync(DIR, { recursive: true });
+  const stem = resolve(DIR, `${report.when.replace(/[:.]/g, '-')}-${report.mode.split(',')[0]}-${name}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  if (name === 'floors') {
+    const floors = report.results as Floors;
+    writeFileSync(`${stem}.svg`, floorChart(floors, floorCaption(floors, report.when, report.mode, report.machine)));
+  }
+  return `${stem}.json`;
 }
 
 /** Throughput and p99 by concurrency, one line per target. */

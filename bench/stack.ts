@@ -29,6 +29,10 @@ export interface Stack {
   bare: ChildProcess;
   receiverUrl: string;
   bareUrl: string;
+  /** The worker's /metrics (its listener, the SDK's Prometheus metrics passed through). */
+  workerMetricsUrl: string;
+  /** Another process from the repository, with the worker's and receiver's environment and `extraEnv`. */
+  spawn(args: string[], extraEnv: Record<string, string>, stdout?: 'pipe' | 'ignore'): ChildProcess;
   /** SIGKILL: Temporal unreachable, as in an outage. */
   killServer(): Promise<void>;
   /** The dev server again, on the same port and store (a SQLite file keeps what it held). */
@@ -79,12 +83,15 @@ export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
   };
-  const run = (args: string[], extra: Record<string, string>) =>
-    spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (args: string[], extra: Record<string, string>, stdout: 'pipe' | 'ignore' = 'ignore') =>
+    spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', stdout, 'inherit'] });
   const startReceiver = (extra: Record<string, string>) =>
     run(['dist/src/receiver/main.js'], { PORT: String(receiverPort), INTERNAL_PORT: '0', ...receiverEnv, ...extra });
-  const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)));
-  const worker = run(['dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+  // BENCH_PROFILE_DIR: the worker writes V8 CPU profiles there (one per thread) when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const worker = run([...profile, 'dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
   const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
   const receiver = startReceiver({});
   const receiverReady = `http://127.0.0.1:${receiverPort}/readyz`;
@@ -101,6 +108,8 @@ export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record
     bare,
     receiverUrl: `http://127.0.0.1:${receiverPort}/webhooks/begini`,
     bareUrl: `http://127.0.0.1:${barePort}/`,
+    workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    spawn: run,
     killServer: () => stack.server.stop('SIGKILL'),
     async startServer() {
       stack.server = await startDevServer(serverOptions);
@@ -137,7 +146,11 @@ export async function withStack<T>(
   }
 }
 
-async function waitReady(url: string): Promise<void> {
+/** Once `child` has exited. */
+export const exited = (child: ChildProcess) =>
+  new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+
+export async function waitReady(url: string): Promise<void> {
   for (
     let i = 0;
     !(await fetch(url).then(

@@ -8,6 +8,7 @@ import { duplicateStorm, endToEnd, openJourneys } from './journeyPhases';
 import { liveCosts, recordedCosts } from './journeyCost';
 import { BENCH_KEY as KEY } from './load';
 import { CONCURRENCIES, MEMORY_CONCURRENCIES, type Size } from './options';
+import { openLoop } from './openLoop';
 import { memoryMiB } from './proc';
 import { drain, withStack, type Stack } from './stack';
 
@@ -48,7 +49,10 @@ export function sqlitePhases(size: Size) {
 
 export type InMemoryPhases = Awaited<ReturnType<typeof inMemoryPhases>>;
 
-/** A ack path and B end to end (for the worker's CPU per journey) in memory, then E journey cost per scenario. */
+/**
+ * A ack path and B end to end (for the worker's CPU per journey) in memory, the open loop at
+ * fractions of B's decisions per second, then E journey cost per scenario.
+ */
 export function inMemoryPhases(size: Size) {
   return withStack('memory', { JOURNEY_SETTLE: LIVE_SETTLE }, async (memory) => {
     const memoryAckPath = await ackPath(memory, 'memory', MEMORY_CONCURRENCIES, size.ack);
@@ -56,6 +60,7 @@ export function inMemoryPhases(size: Size) {
     console.log(`  (worker drained ${started} journeys in ${(await drain(memory, 'A-', started)).toFixed(1)} s)`);
     console.log('  B end to end (in-memory, for the worker’s CPU per journey) …');
     const inMemoryServer = { ackPath: memoryAckPath, endToEnd: await endToEnd(memory, size.journeys) };
+    const latency = await openLoop(memory, inMemoryServer.endToEnd.decisionsPerSecond, size.openLoopSeconds);
     console.log('  E journey cost per scenario …');
     const journeyCost = {
       method:
@@ -63,6 +68,15 @@ export function inMemoryPhases(size: Size) {
       recorded: recordedCosts(),
       live: await liveCosts(memory.client, memory.receiverUrl, KEY),
     };
-    return { inMemoryServer, journeyCost };
+    return { inMemoryServer, latency, journeyCost };
+  });
+}
+
+/** `-- --latency-only`: B for the capacity, then the open loop, on an in-memory stack of its own. */
+export function latencyPhase(size: Size) {
+  return withStack('memory', { JOURNEY_SETTLE: LIVE_SETTLE }, async (memory) => {
+    console.log('  B end to end (in-memory, for the capacity) …');
+    const capacity = await endToEnd(memory, size.journeys);
+    return { endToEnd: capacity, latency: await openLoop(memory, capacity.decisionsPerSecond, size.openLoopSeconds) };
   });
 }

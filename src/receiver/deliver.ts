@@ -71,6 +71,29 @@ export function toDelivery(v: Verified): BeginiDelivery {
   };
 }
 
+/**
+ * The signalWithStart of `v`'s journey, but for its ID-reuse policy and summary: the workflow's
+ * input, the delivery as its signal, and the options (the bench's floors send the same).
+ */
+export function journeyStart(target: Omit<DeliveryTarget, 'client'>, v: Verified, delivery: BeginiDelivery) {
+  const input: JourneyInput = {
+    uid: v.uid,
+    integrationId: v.integrationId,
+    environment: v.deployment.environment,
+    settings: v.deployment.journey,
+  };
+  return {
+    taskQueue: target.taskQueue,
+    workflowId: workflowIdFor(target.workflowIdPrefix, v.uid),
+    args: [input] as [JourneyInput],
+    signal: beginiEventSignal,
+    signalArgs: [delivery] as [BeginiDelivery],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // Signed text, rendered as markdown by the Web UI: escaped, so it can only ever read as itself.
+    staticDetails: `uid ${markdownText(v.uid)} · integration ${markdownText(v.integrationId)} · ${v.deployment.environment}`,
+  };
+}
+
 export type Landed = 'journey' | 'after_close' | 'too_old';
 
 /**
@@ -97,22 +120,7 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
     }
   }
 
-  const input: JourneyInput = {
-    uid: v.uid,
-    integrationId: v.integrationId,
-    environment: v.deployment.environment,
-    settings: v.deployment.journey,
-  };
-  const common = {
-    taskQueue: target.taskQueue,
-    workflowId,
-    args: [input] as [JourneyInput],
-    signal: beginiEventSignal,
-    signalArgs: [delivery] as [BeginiDelivery],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    // Signed text, rendered as markdown by the Web UI: escaped, so it can only ever read as itself.
-    staticDetails: `uid ${markdownText(v.uid)} · integration ${markdownText(v.integrationId)} · ${v.deployment.environment}`,
-  };
+  const common = journeyStart(target, v, delivery);
   let signalled: string;
   try {
     const handle = await target.client.workflow.signalWithStart(WORKFLOW_TYPES.journey, {

@@ -43,6 +43,11 @@ export interface JourneyWorkerOptions {
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
+  /**
+   * The activities it runs; by default the journey's (createActivities). A benchmark's floor worker
+   * passes trivial ones, so it runs under exactly these worker settings.
+   */
+  activities?: WorkerOptions['activities'];
 }
 
 export async function createJourneyWorker(options: JourneyWorkerOptions): Promise<{
@@ -74,7 +79,7 @@ export async function createJourneyWorker(options: JourneyWorkerOptions): Promis
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ policies, challenger, handoff: config.handoff, logger }),
+    activities: options.activities ?? createActivities({ policies, challenger, handoff: config.handoff, logger }),
     // Refuses plaintext payloads: a signal forged by anyone who can reach the Temporal frontend
     // without the codec key never reaches a journey.
     dataConverter: { payloadCodecs: [payloadCodec(config)] },
