@@ -7,6 +7,8 @@ export interface Size {
   journeys: number;
   storm: number;
   open: number;
+  /** New applicants created beside the open loop's lowest level (bench/openLoop.ts, underFlood). */
+  flood: number;
   /** Seconds of arrivals at each open-loop load level (bench/openLoop.ts). */
   openLoopSeconds: number;
 }
@@ -44,8 +46,8 @@ export function benchOptions(args = process.argv.slice(2)): BenchOptions {
     floorsOnly: values['floors-only'],
     latencyOnly: values['latency-only'],
     size: quick
-      ? { ack: 400, journeys: 150, storm: 100, open: 1_000, openLoopSeconds: 20 }
-      : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000, openLoopSeconds: 60 },
+      ? { ack: 400, journeys: 150, storm: 100, open: 1_000, flood: 10_000, openLoopSeconds: 20 }
+      : { ack: 3_000, journeys: 1_000, storm: 500, open: 10_000, flood: 10_000, openLoopSeconds: 60 },
   };
 }
 

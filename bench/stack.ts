@@ -85,13 +85,23 @@ export async function startStack(store: 'sqlite' | 'memory', receiverEnv: Record
   };
   const run = (args: string[], extra: Record<string, string>, stdout: 'pipe' | 'ignore' = 'ignore') =>
     spawn(process.execPath, args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', stdout, 'inherit'] });
+  // BENCH_PROFILE_DIR: the worker (or, with BENCH_PROFILE_PROCESS=receiver, the receiver) writes V8
+  // CPU profiles there (one per thread) when it stops.
+  const profiled = process.env.BENCH_PROFILE_PROCESS ?? 'worker';
+  const profile = (which: 'worker' | 'receiver') =>
+    process.env.BENCH_PROFILE_DIR && profiled === which
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+      : [];
   const startReceiver = (extra: Record<string, string>) =>
-    run(['dist/src/receiver/main.js'], { PORT: String(receiverPort), INTERNAL_PORT: '0', ...receiverEnv, ...extra });
-  // BENCH_PROFILE_DIR: the worker writes V8 CPU profiles there (one per thread) when it stops.
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const worker = run([...profile, 'dist/src/worker/main.js'], { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+    run([...profile('receiver'), 'dist/src/receiver/main.js'], {
+      PORT: String(receiverPort),
+      INTERNAL_PORT: '0',
+      ...receiverEnv,
+      ...extra,
+    });
+  const worker = run([...profile('worker'), 'dist/src/worker/main.js'], {
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+  });
   const bare = run(['--import', 'tsx', 'bench/bareHmacServer.ts'], { PORT: String(barePort) });
   const receiver = startReceiver({});
   const receiverReady = `http://127.0.0.1:${receiverPort}/readyz`;

@@ -60,7 +60,12 @@ export function inMemoryPhases(size: Size) {
     console.log(`  (worker drained ${started} journeys in ${(await drain(memory, 'A-', started)).toFixed(1)} s)`);
     console.log('  B end to end (in-memory, for the worker’s CPU per journey) …');
     const inMemoryServer = { ackPath: memoryAckPath, endToEnd: await endToEnd(memory, size.journeys) };
-    const latency = await openLoop(memory, inMemoryServer.endToEnd.decisionsPerSecond, size.openLoopSeconds);
+    const latency = await openLoop(
+      memory,
+      inMemoryServer.endToEnd.decisionsPerSecond,
+      size.openLoopSeconds,
+      size.flood,
+    );
     console.log('  E journey cost per scenario …');
     const journeyCost = {
       method:
@@ -77,6 +82,9 @@ export function latencyPhase(size: Size) {
   return withStack('memory', { JOURNEY_SETTLE: LIVE_SETTLE }, async (memory) => {
     console.log('  B end to end (in-memory, for the capacity) …');
     const capacity = await endToEnd(memory, size.journeys);
-    return { endToEnd: capacity, latency: await openLoop(memory, capacity.decisionsPerSecond, size.openLoopSeconds) };
+    return {
+      endToEnd: capacity,
+      latency: await openLoop(memory, capacity.decisionsPerSecond, size.openLoopSeconds, size.flood),
+    };
   });
 }

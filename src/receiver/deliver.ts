@@ -16,6 +16,7 @@ import {
   type JourneyInput,
 } from '../../workflows/definitions';
 import { markdownText } from '../../workflows/markdown';
+import { knownRunType, rememberRunType } from '../temporal/runTypes';
 
 export interface DeliveryTarget {
   /** A client of the deployment's own namespace. */
@@ -112,7 +113,7 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
       // The open run is named, so what is counted is what was signalled.
       const { runId, type } = await target.client.workflow.getHandle(workflowId).describe();
       await target.client.workflow.getHandle(workflowId, runId).signal(beginiEventSignal, delivery);
-      remember(runId, type);
+      rememberRunType(runId, type);
       return landedIn(type);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'too_old';
@@ -136,31 +137,18 @@ export async function deliver(target: DeliveryTarget, v: Verified): Promise<Land
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       staticSummary: `Deliveries after the journey closed (${v.deployment.environment})`,
     });
-    remember(recorder.signaledRunId, WORKFLOW_TYPES.afterClose);
+    rememberRunType(recorder.signaledRunId, WORKFLOW_TYPES.afterClose);
     return 'after_close';
   }
   // USE_EXISTING signals whatever run is open under the ID: a recorder still in its settle period too.
   return landedIn(await runType(target.client, workflowId, signalled));
 }
 
-/**
- * The workflow type of each run a delivery reached, by run ID (a run's type never changes): the
- * first delivery to reach a run costs one describe, later ones none, and a bounded number are kept.
- */
-const runTypes = new Map<string, string>();
-export const RUN_TYPES_REMEMBERED = 10_000;
-
-function remember(runId: string, type: string): void {
-  runTypes.delete(runId);
-  runTypes.set(runId, type);
-  if (runTypes.size > RUN_TYPES_REMEMBERED) runTypes.delete(runTypes.keys().next().value!);
-}
-
 async function runType(client: Client, workflowId: string, runId: string): Promise<string> {
-  const known = runTypes.get(runId);
+  const known = knownRunType(runId);
   if (known) return known;
   const { type } = await client.workflow.getHandle(workflowId, runId).describe();
-  remember(runId, type);
+  rememberRunType(runId, type);
   return type;
 }
 

@@ -7,6 +7,7 @@ import { Connection, type ConnectionLike } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../failures';
+import { rememberingStarts } from './runTypes';
 
 export interface TemporalSettings {
   connectionOptions: NativeConnectionOptions;
@@ -54,6 +55,8 @@ export async function connectWorker(settings: TemporalSettings): Promise<NativeC
 export class LazyNativeConnection implements ConnectionLike {
   readonly plugins = [];
   private native: NativeConnection | undefined;
+  /** The native workflow service, with the runs its signalWithStarts started remembered (runTypes.ts). */
+  private nativeWorkflowService: NativeConnection['workflowService'] | undefined;
   private connecting: Promise<NativeConnection> | undefined;
   private closed = false;
   /** Any method of either service, before the connection exists: connect, then make the call. */
@@ -65,7 +68,7 @@ export class LazyNativeConnection implements ConnectionLike {
   constructor(private readonly settings: TemporalSettings) {}
 
   get workflowService(): NativeConnection['workflowService'] {
-    return this.native?.workflowService ?? this.pending.workflowService;
+    return this.nativeWorkflowService ?? this.pending.workflowService;
   }
 
   get operatorService(): NativeConnection['operatorService'] {
@@ -98,6 +101,7 @@ export class LazyNativeConnection implements ConnectionLike {
     // A connect still under way closes what it opens (see connect), so close never waits on it.
     const native = this.native;
     this.native = undefined;
+    this.nativeWorkflowService = undefined;
     await native?.close();
   }
 
@@ -129,6 +133,7 @@ export class LazyNativeConnection implements ConnectionLike {
           throw new TemporalUnreachableError(this.settings.address, 'connection closed');
         }
         this.native = native;
+        this.nativeWorkflowService = rememberingStarts(native.workflowService);
         return native;
       },
       (err: unknown) => {
@@ -144,8 +149,8 @@ export class LazyNativeConnection implements ConnectionLike {
       get: (_target, method) => {
         if (typeof method !== 'string' || method === 'then') return undefined;
         return async (...args: unknown[]) => {
-          const native = await this.connect();
-          const target = native[service] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+          await this.connect();
+          const target = this[service] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
           return target[method]!(...args);
         };
       },
