@@ -5,8 +5,9 @@
  * workflow thread's V8 context), the SDK's worker, protobuf, our codec and activities, Node itself,
  * GC. Only JavaScript threads are profiled: the Rust core's own threads do not appear.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -84,3 +85,24 @@ export function summarise(dir: string): string[] {
 }
 
 if (require.main === module) for (const line of summarise(process.argv[2]!)) console.log(line);
+
+/**
+ * A profiling script's whole life: `run` on a stack whose `which` process writes V8 CPU profiles to a
+ * fresh directory (bench/stack.ts's BENCH_PROFILE_DIR), then the summary printed, then exit.
+ */
+export function profileScript(which: 'worker' | 'receiver', run: () => Promise<void>): void {
+  const dir = mkdtempSync(join(tmpdir(), `${which}-profile-`));
+  process.env.BENCH_PROFILE_DIR = dir;
+  process.env.BENCH_PROFILE_PROCESS = which;
+  run().then(
+    () => {
+      console.log(`profiles in ${dir}`);
+      for (const line of summarise(dir)) console.log(line);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,6 +1,7 @@
 /**
  * What a run leaves under bench/results/: the whole report as JSON, the in-memory ack path as an SVG
- * chart, and phase F (CPU against the floors) as another, `<time>…-floors.svg`.
+ * chart, phase F (CPU against the floors) as another, `<time>…-floors.svg`, and the open loop's
+ * latency by offered load as a third, `<time>…-latency.svg`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,6 +10,8 @@ import { ackPathChart, type Series } from './chart';
 import type { Floors } from './floors';
 import { floorCaption } from './floorsReport';
 import { floorChart } from './floorChart';
+import { latencyChart } from './latencyChart';
+import type { Latency } from './openLoop';
 import type { Machine } from './machine';
 import { runKind, type BenchOptions, type Size } from './options';
 import type { runCostModel } from './runCostModel';
@@ -54,6 +57,7 @@ export function writeResultFiles(report: BenchReport, options: BenchOptions): st
     `${stem}-floors.svg`,
     floorChart(floors, floorCaption(floors, report.when, runKind(options), report.machine)),
   );
+  writeFileSync(`${stem}-latency.svg`, latencyChart(report.results.latency, latencyCaption(report, runKind(options))));
   return file;
 }
 
@@ -68,8 +72,15 @@ export function writePhaseFiles(
   if (name === 'floors') {
     const floors = report.results as Floors;
     writeFileSync(`${stem}.svg`, floorChart(floors, floorCaption(floors, report.when, report.mode, report.machine)));
+  } else {
+    const { latency } = report.results as { latency: Latency };
+    writeFileSync(`${stem}.svg`, latencyChart(latency, latencyCaption(report, report.mode)));
   }
   return `${stem}.json`;
+}
+
+function latencyCaption(report: { when: string; machine: Machine }, kind: string): string {
+  return `In-memory dev server, receiver and worker from dist/, ${report.when.slice(0, 10)} (${kind} run, ${report.machine.cpus} cores shared)`;
 }
 
 /** Throughput and p99 by concurrency, one line per target. */
