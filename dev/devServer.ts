@@ -64,33 +64,49 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The CLI picks its other ports (HTTP API, internal services) at random: one can collide with a
+  // port another process on a busy machine takes at the same moment, and the server then exits
+  // while starting. That clears on a second try; what the server said is kept for the error.
   const log = options.log ?? (() => undefined);
-  child.stdout!.on('data', (chunk: Buffer) => log(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => log(chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-
   const address = `${ip}:${options.port}`;
-  const server: DevServer = {
-    address,
-    uiUrl: options.uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}`,
-    process: child,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  try {
-    await waitUntilServing(address, 60_000, () => child.exitCode !== null);
-  } catch (err) {
-    await server.stop('SIGKILL');
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const said: string[] = [];
+    const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const hear = (chunk: Buffer) => {
+      log(chunk.toString());
+      said.push(chunk.toString());
+      if (said.length > 20) said.shift();
+    };
+    child.stdout!.on('data', hear);
+    child.stderr!.on('data', hear);
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    const server: DevServer = {
+      address,
+      uiUrl: options.uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}`,
+      process: child,
+      async stop(signal = 'SIGTERM') {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+    try {
+      await waitUntilServing(address, 60_000, () => child.exitCode !== null);
+      return server;
+    } catch (err) {
+      await server.stop('SIGKILL');
+      if (child.exitCode === null || attempt === START_ATTEMPTS) {
+        const output = said.join('').trim().slice(-2_000);
+        throw output ? new Error(`${(err as Error).message}; it said: ${output}`) : err;
+      }
+    }
   }
-  return server;
 }
+
+/** Tries at starting the dev server when it exits while starting (see startDevServer). */
+const START_ATTEMPTS = 3;
 
 export async function waitUntilServing(
   address: string,
