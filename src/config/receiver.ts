@@ -33,6 +33,8 @@ const receiverEnvSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: intFrom(256 * 1024).pipe(z.number().max(1024 * 1024, 'must be at most 1048576 (1 MiB)')),
   TEMPORAL_ACK_TIMEOUT_MS: intFrom(5_000),
   TEMPORAL_MAX_IN_FLIGHT: intFrom(256),
+  // Past this much workflow-task backlog, new applications wait so that scores do not (src/receiver/backlog.ts).
+  WEBHOOK_DEFER_BACKLOG: durationSchema.default(1_000),
   // Begini sends a handful of events per uid; more is a replay or a fault, and each is a history event.
   WEBHOOK_UID_RATE_LIMIT: intFrom(30),
   WEBHOOK_UID_RATE_WINDOW: durationSchema.default(60_000),
@@ -57,6 +59,8 @@ export interface ReceiverConfig extends PayloadCodecSettings, Deployments {
   maxBodyBytes: number;
   ackTimeoutMs: number;
   maxInFlight: number;
+  /** Past this age of the oldest waiting workflow task, applications wait (src/receiver/backlog.ts). */
+  deferBacklogMs: number;
   /** Deliveries per applicant uid per window before 429 (src/receiver/uidRateLimit.ts). */
   uidRateLimit: UidRateLimitSettings;
   taskQueue: string;
@@ -98,6 +102,7 @@ export function loadReceiverConfig(
     maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     ackTimeoutMs: e.TEMPORAL_ACK_TIMEOUT_MS,
     maxInFlight: e.TEMPORAL_MAX_IN_FLIGHT,
+    deferBacklogMs: e.WEBHOOK_DEFER_BACKLOG,
     uidRateLimit: {
       limit: e.WEBHOOK_UID_RATE_LIMIT,
       windowMs: e.WEBHOOK_UID_RATE_WINDOW,

@@ -27,6 +27,7 @@ import { FALLBACK_VAULT } from '../spool/vault';
 import type { IsErased } from '../spool/tombstones';
 import type { ErasureStores } from '../operator/erase';
 import { uidRateLimiter } from './uidRateLimit';
+import { isDeferrable, type Backlogged } from './backlog';
 import { IntegrationError } from '../errors';
 
 export const WEBHOOK_PATH = '/webhooks/begini';
@@ -38,6 +39,8 @@ export interface ReceiverDeps {
   clients: ReadonlyMap<string, Client>;
   logger: Logger;
   metrics: ReceiverMetrics;
+  /** Whether a namespace's journeys are too far behind to take new applications now (src/receiver/backlog.ts). */
+  backlogged: Backlogged;
   /** Where a delivery Temporal cannot take goes instead (the intake spool); unset: nowhere, 503. */
   spoolInstead?: SpoolInstead;
   /** With the spool on, ready while either can take a delivery. */
@@ -196,6 +199,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
     res.locals.keyId = verdict.keyId;
     res.locals.eventType = parsed.event.type;
 
+    // An application while the journeys are behind waits (src/receiver/backlog.ts). With the spool
+    // off it is refused here, before it spends its uid's allowance: Begini's retries of it must not
+    // leave that uid's score a 429.
+    const deferred = isDeferrable(parsed.event.type) && (await deps.backlogged(target.namespace));
+    if (deferred && !deps.spoolInstead) throw journeysBehind();
     // Verified first, so only a key holder can spend a uid's allowance; before Temporal, so a
     // replayed delivery never reaches the journey's history beyond it. Per deployment: one
     // deployment's key never spends the allowance of another's journey of the same uid.
@@ -224,6 +232,11 @@ export function createReceiverApp(deps: ReceiverDeps) {
       res.locals.reason = 'erased';
       res.status(200).json({ status: 'erased' });
       return;
+    }
+    // Scores and everything else go straight in, so no decision queues behind a flood of new applications.
+    if (deferred) {
+      await spoolInstead(verified, journeysBehind());
+      return accepted(res, verified, 'deferred');
     }
     if (inFlight >= config.maxInFlight) {
       await spoolInstead(
@@ -421,6 +434,17 @@ function frameworkRejection(err: unknown): Rejection | undefined {
  * What a failed signalWithStart means for Begini: 503 (retry) only for what can clear. Temporal
  * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
  */
+/** An application while the journeys are behind, with the spool off (src/receiver/backlog.ts). */
+function journeysBehind(): Rejection {
+  return new Rejection(
+    503,
+    'journeys_backlogged',
+    'the journeys are behind; an application waits until they catch up; retry later',
+    'Service Unavailable',
+    { 'retry-after': '5' },
+  );
+}
+
 export function temporalRejection(err: unknown): Rejection {
   if (refusedByTemporal(err) !== null) {
     return new Rejection(

@@ -9,6 +9,7 @@ import type { ParsedEvent } from '../begini/events';
 import type { Deployment } from '../config/deployments';
 import {
   beginiEventSignal,
+  isScoreEvent,
   isTooOld,
   workflowIdFor,
   WORKFLOW_TYPES,
@@ -17,6 +18,7 @@ import {
 } from '../../workflows/definitions';
 import { markdownText } from '../../workflows/markdown';
 import { knownRunType, rememberRunType } from '../temporal/runTypes';
+import { SCORE_START_PRIORITY } from './backlog';
 
 export interface DeliveryTarget {
   /** A client of the deployment's own namespace. */
@@ -90,6 +92,8 @@ export function journeyStart(target: Omit<DeliveryTarget, 'client'>, v: Verified
     signal: beginiEventSignal,
     signalArgs: [delivery] as [BeginiDelivery],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // Taken only when this call starts the run: scores first, even behind a flood of applications.
+    ...(isScoreEvent(v.event.type) && { priority: SCORE_START_PRIORITY }),
     // Signed text, rendered as markdown by the Web UI: escaped, so it can only ever read as itself.
     staticDetails: `uid ${markdownText(v.uid)} · integration ${markdownText(v.integrationId)} · ${v.deployment.environment}`,
   };

@@ -116,6 +116,12 @@ export function createReceiverMetrics(attentionCounts?: AttentionCounts, spool?:
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    journeyBacklog: new Gauge({
+      name: 'begini_journey_backlog_seconds',
+      help: "Age of the oldest workflow task waiting on the journeys' task queue, as last read (applications wait past WEBHOOK_DEFER_BACKLOG)",
+      labelNames: ['namespace'] as const,
+      registers: [registry],
+    }),
     inFlight: new Gauge({
       name: 'begini_temporal_calls_in_flight',
       help: 'signalWithStart calls awaiting Temporal',

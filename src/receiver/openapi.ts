@@ -253,7 +253,7 @@ export function openApiDocument() {
               'More deliveries for this uid than the per-uid limit allows in its window (`uid_rate_limited`); retry after Retry-After',
             ),
             '503': webhookError(
-              'Temporal unreachable or overloaded, or whether the uid was erased cannot be checked (`erasure_check_unavailable`); retry (Retry-After)',
+              'Temporal unreachable or overloaded, the journeys behind and the event carries no score (`journeys_backlogged`), or whether the uid was erased cannot be checked (`erasure_check_unavailable`); retry (Retry-After)',
             ),
           },
         },

@@ -13,6 +13,7 @@ import { activeTelemetry } from '../telemetry';
 import { LazyNativeConnection, type TemporalSettings } from '../temporal/connection';
 import { createInternalApp, createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
+import { backlogGate } from './backlog';
 import { startDrainer } from '../spool/drain';
 import { spoolInstead, vaultRefused } from '../spool/intake';
 import { RefusedVault } from '../spool/vault';
@@ -75,12 +76,16 @@ export async function startReceiver(
       ? { stats: () => spool.stats(), maxRows: config.spool!.maxRows, maxBytes: config.spool!.maxBytes }
       : undefined,
   );
+  const backlogged = backlogGate(connection, config.taskQueue, config.deferBacklogMs, (namespace, ageMs) =>
+    metrics.journeyBacklog.set({ namespace }, ageMs / 1000),
+  );
   const deps = {
     config,
     connection,
     clients,
     logger,
     metrics,
+    backlogged,
     ...(spool && {
       spoolInstead: spoolInstead(spool, (err) =>
         logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'spool commit failed'),
@@ -102,7 +107,18 @@ export async function startReceiver(
     ?.migrate()
     .then(() => erasure?.tombstones.migrate())
     .catch((err) => logger.warn({ err: { name: err.name, message: err.message } }, 'spool database not reachable yet'));
-  const drainer = spool && startDrainer({ store: spool, config, connection, clients, logger, metrics, isErased });
+  const drainer =
+    spool &&
+    startDrainer({
+      store: spool,
+      config,
+      connection,
+      clients,
+      logger,
+      metrics,
+      isErased,
+      backlogged,
+    });
   const app = createReceiverApp(deps);
   // Slow or idle clients are cut off within about a second of their deadline, and their number is capped.
   const serverOptions = {

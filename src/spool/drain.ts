@@ -4,13 +4,17 @@
  * same fingerprint; the original receivedAt and signing key id), signals it the way a live delivery
  * is signalled, and deletes the row only in the transaction that held it while Temporal accepted.
  * A receiver killed mid-batch leaves its rows to be taken again: the journey's dedupe absorbs a
- * second copy of a delivery that had landed. Paced, so a backlog cannot knock Temporal over again.
+ * second copy of a delivery that had landed. Paced, so a backlog cannot knock Temporal over again,
+ * and a deferrable row (an application) waits while any deployment's journeys are behind
+ * (src/receiver/backlog.ts): drained as fast as the workers keep up, never into the backlog it waited
+ * out. It holds nothing behind it, so scores and the rest keep draining.
  */
 import type { Client, ConnectionLike } from '@temporalio/client';
 import { parseDelivery, peekIntegrationId } from '../begini/events';
 import type { ReceiverConfig } from '../config/receiver';
-import { deploymentFor } from '../config/deployments';
+import { allDeployments, deploymentFor } from '../config/deployments';
 import type { Logger } from '../logger';
+import type { Backlogged } from '../receiver/backlog';
 import { temporalRejection, withTimeout } from '../receiver/app';
 import { deliver, type Landed, type Verified } from '../receiver/deliver';
 import type { ReceiverMetrics } from '../receiver/metrics';
@@ -24,6 +28,8 @@ export interface DrainDeps {
   clients: ReadonlyMap<string, Client>;
   logger: Logger;
   metrics: ReceiverMetrics;
+  /** The receiver's backlog gate: a deferrable row waits while the journeys are behind. */
+  backlogged: Backlogged;
   /** The tombstone lookup: a row of an erased uid is deleted, never signalled. */
   isErased?: IsErased;
 }
@@ -41,7 +47,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * The delivery as the receiver verified it, or why it can no longer be one (its deployment was
  * removed from the configuration, or the envelope rules changed under it).
  */
-export function rebuild(config: ReceiverConfig, row: SpooledRow): Verified | { dead: string } {
+export function rebuild(
+  config: ReceiverConfig,
+  row: Pick<SpooledRow, 'rawBody' | 'signingKeyId' | 'receivedAt'>,
+): Verified | { dead: string } {
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(row.rawBody));
@@ -133,41 +142,50 @@ export function startDrainer(deps: DrainDeps): Drainer {
   };
 
   /** One batch; false when nothing waited or Temporal could not take a row. */
-  const drainBatch = () =>
-    store.withBatch(probing ? 1 : batchSize, async (rows, tx, unreadable) => {
-      if (unreadable) metrics.spoolFailed.inc({ reason: 'unreadable' }, unreadable);
-      let halted = false;
-      const started: Array<Promise<{ row: SpooledRow; outcome: Outcome }>> = [];
-      for (const row of rows) {
-        if (halted || stopped) break;
-        await paced();
-        started.push(
-          drainRow(row).then((outcome) => {
-            if (outcome.kind === 'retry') halted = true;
-            return { row, outcome };
-          }),
-        );
-      }
-      for (const { row, outcome } of await Promise.all(started)) {
-        if (outcome.kind === 'landed') {
-          await tx.remove(row.id);
-          metrics.spoolDrained.inc({ outcome: outcome.landed });
-        } else if (outcome.kind === 'erased') {
-          await tx.remove(row.id);
-          metrics.erasedDeliveries.inc({ path: 'spool' });
-          logger.info({ spoolRow: row.id, uidRef: row.uidRef }, 'spooled delivery of an erased uid deleted');
-        } else if (outcome.kind === 'dead') {
-          await tx.deadLetter(row.id, outcome.reason);
-          metrics.spoolFailed.inc({ reason: outcome.reason });
-          logger.error(
-            { spoolRow: row.id, uidRef: row.uidRef, reason: outcome.reason },
-            'spooled delivery dead-lettered',
+  const namespaces = [...new Set(allDeployments(config).map((d) => d.namespace))];
+  const anyBehind = async () => (await Promise.all(namespaces.map(deps.backlogged))).some(Boolean);
+
+  const drainBatch = async () => {
+    const holdDeferrable = await anyBehind();
+    return store.withBatch(
+      probing ? 1 : batchSize,
+      async (rows, tx, unreadable) => {
+        if (unreadable) metrics.spoolFailed.inc({ reason: 'unreadable' }, unreadable);
+        let halted = false;
+        const started: Array<Promise<{ row: SpooledRow; outcome: Outcome }>> = [];
+        for (const row of rows) {
+          if (halted || stopped) break;
+          await paced();
+          started.push(
+            drainRow(row).then((outcome) => {
+              if (outcome.kind === 'retry') halted = true;
+              return { row, outcome };
+            }),
           );
         }
-      }
-      probing = halted;
-      return rows.length > 0 && !halted;
-    });
+        for (const { row, outcome } of await Promise.all(started)) {
+          if (outcome.kind === 'landed') {
+            await tx.remove(row.id);
+            metrics.spoolDrained.inc({ outcome: outcome.landed });
+          } else if (outcome.kind === 'erased') {
+            await tx.remove(row.id);
+            metrics.erasedDeliveries.inc({ path: 'spool' });
+            logger.info({ spoolRow: row.id, uidRef: row.uidRef }, 'spooled delivery of an erased uid deleted');
+          } else if (outcome.kind === 'dead') {
+            await tx.deadLetter(row.id, outcome.reason);
+            metrics.spoolFailed.inc({ reason: outcome.reason });
+            logger.error(
+              { spoolRow: row.id, uidRef: row.uidRef, reason: outcome.reason },
+              'spooled delivery dead-lettered',
+            );
+          }
+        }
+        probing = halted;
+        return rows.length > 0 && !halted;
+      },
+      holdDeferrable,
+    );
+  };
 
   const loop = (async () => {
     while (!stopped) {

@@ -5,6 +5,7 @@
  */
 import { uidRef } from '../logger';
 import type { Verified } from '../receiver/deliver';
+import { isDeferrable } from '../receiver/backlog';
 import { Rejection } from '../receiver/rejection';
 import type { SpoolStore } from './store';
 import type { RefusedVault } from './vault';
@@ -29,6 +30,7 @@ export function spoolInstead(store: SpoolStore, onFailure: (err: unknown) => voi
         signingKeyId: verified.keyId,
         rawBody: verified.rawBody,
         receivedAt: verified.receivedAt,
+        deferrable: isDeferrable(verified.event.type),
       });
     } catch (err) {
       onFailure(err);

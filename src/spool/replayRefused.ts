@@ -56,7 +56,7 @@ export async function replayRefused(deps: ReplayDeps, options: ReplayOptions): P
       const deployment = deploymentFor(config, peekIntegrationId(safeJson(row.rawBody)));
       const verdict = verifySignature(row.rawBody, row.signature, deployment?.keys ?? []);
       if (!verdict.ok) return 'unverifiable';
-      const verified = rebuild(config, { ...row, uidRef: '', signingKeyId: verdict.keyId });
+      const verified = rebuild(config, { ...row, signingKeyId: verdict.keyId });
       if ('dead' in verified) return 'invalid';
       if (options.dryRun) return 'replayed';
       try {

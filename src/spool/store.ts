@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS ${SPOOL_TABLE} (
   dead_reason    text
 );
 CREATE INDEX IF NOT EXISTS ${SPOOL_TABLE}_uid_order ON ${SPOOL_TABLE} (uid_ref, id) WHERE dead_at IS NULL;
+ALTER TABLE ${SPOOL_TABLE} ADD COLUMN IF NOT EXISTS is_deferrable boolean NOT NULL DEFAULT false;
 `;
 
 /** What is needed to rebuild exactly the delivery the receiver verified. */
@@ -40,6 +41,8 @@ export interface SpoolEntry {
   signingKeyId: string;
   rawBody: Uint8Array;
   receivedAt: Date;
+  /** An event that waits while the journeys are behind (src/receiver/backlog.ts), however it came to be spooled. */
+  deferrable: boolean;
 }
 
 export interface SpooledRow extends SpoolEntry {
@@ -90,8 +93,8 @@ export class SpoolStore {
     await this.migrate();
     const { codecKeyId, sealed } = await this.seal(entry.rawBody);
     const result = await this.pool.query(
-      `INSERT INTO ${SPOOL_TABLE} (uid_ref, integration_id, signing_key_id, codec_key_id, sealed, size, received_at)
-       SELECT $1, $2, $3, $4, $5, $6::integer, $7
+      `INSERT INTO ${SPOOL_TABLE} (uid_ref, integration_id, signing_key_id, codec_key_id, sealed, size, received_at, is_deferrable)
+       SELECT $1, $2, $3, $4, $5, $6::integer, $7, $10
        FROM (SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM ${SPOOL_TABLE}) usage
        WHERE usage.n < $8::bigint AND usage.b + $6::integer <= $9::bigint`,
       [
@@ -104,6 +107,7 @@ export class SpoolStore {
         entry.receivedAt,
         this.limits.maxRows,
         this.limits.maxBytes,
+        entry.deferrable,
       ],
     );
     return result.rowCount === 1 ? 'spooled' : 'full';
@@ -113,23 +117,27 @@ export class SpoolStore {
    * Locks up to `limit` rows, each the earliest waiting row of its uid, in arrival order; rows
    * another drainer holds are skipped. `handle` runs with the rows locked; its deletes and
    * dead-letters commit together. A drainer that dies mid-batch rolls back: the rows wait again.
+   * `holdDeferrable`: deferrable rows are left where they are and hold nothing behind them, so a
+   * uid's score is taken before its held application (which is safe in either order).
    */
   async withBatch<T>(
     limit: number,
     handle: (rows: SpooledRow[], tx: SpoolTransaction, unreadable: number) => Promise<T>,
+    holdDeferrable = false,
   ): Promise<T> {
     await this.migrate();
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query(
-        `SELECT s.id, s.uid_ref, s.integration_id, s.signing_key_id, s.codec_key_id, s.sealed, s.received_at
+        `SELECT s.id, s.uid_ref, s.integration_id, s.signing_key_id, s.codec_key_id, s.sealed, s.received_at, s.is_deferrable
          FROM ${SPOOL_TABLE} s
-         WHERE s.dead_at IS NULL
+         WHERE s.dead_at IS NULL AND NOT ($2::boolean AND s.is_deferrable)
            AND NOT EXISTS (SELECT 1 FROM ${SPOOL_TABLE} e
-                           WHERE e.uid_ref = s.uid_ref AND e.dead_at IS NULL AND e.id < s.id)
+                           WHERE e.uid_ref = s.uid_ref AND e.dead_at IS NULL AND e.id < s.id
+                             AND NOT ($2::boolean AND e.is_deferrable))
          ORDER BY s.id
          LIMIT $1
          FOR UPDATE OF s SKIP LOCKED`,
-        [limit],
+        [limit, holdDeferrable],
       );
       const tx = new SpoolTransaction(client);
       const spooled: SpooledRow[] = [];
@@ -148,6 +156,7 @@ export class SpoolStore {
             signingKeyId: row.signing_key_id,
             rawBody,
             receivedAt: row.received_at,
+            deferrable: row.is_deferrable,
           });
       }
       return handle(spooled, tx, unreadable);

@@ -125,6 +125,7 @@ test('an erased journey with an after-close run: no run left, 404, and a re-sent
     signingKeyId: 'BEGINI_API_KEY',
     rawBody: Buffer.from(captured),
     receivedAt: new Date(),
+    deferrable: false,
   });
   await db.query(`UPDATE ${SPOOL_TABLE} SET dead_at = now(), dead_reason = 'test' WHERE uid_ref = $1`, [uidRef(uid)]);
   await store.close();
@@ -216,6 +217,7 @@ test('a spooled row of an erased uid is deleted by the drainer, never signalled'
     signingKeyId: 'BEGINI_API_KEY',
     rawBody: body,
     receivedAt: new Date(),
+    deferrable: false,
   });
   await store.close();
   await waitForAsync(

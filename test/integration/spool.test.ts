@@ -12,6 +12,7 @@ import { loadReceiverConfig } from '../../src/config/receiver';
 import { keyUidRefs, uidRef } from '../../src/logger';
 import { toDelivery, type Verified } from '../../src/receiver/deliver';
 import { rebuild } from '../../src/spool/drain';
+import { isDeferrable } from '../../src/receiver/backlog';
 import { SPOOL_TABLE, SpoolStore, type SpooledRow, type SpoolEntry } from '../../src/spool/store';
 import { ensure } from '../../dev/cluster';
 import { startPostgres, type Postgres } from '../../dev/postgres';
@@ -62,6 +63,7 @@ const entry = (v: Verified): SpoolEntry => ({
   signingKeyId: v.keyId,
   rawBody: v.rawBody,
   receivedAt: v.receivedAt,
+  deferrable: isDeferrable(v.event.type),
 });
 
 const bodies = (rows: SpooledRow[]) => rows.map((r) => Buffer.from(r.rawBody).toString());
@@ -110,6 +112,25 @@ test('a dead-lettered row leaves the queue of its uid, and is counted', async ()
   await store.withBatch(10, async (rows, tx) => tx.deadLetter(rows[0]!.id, 'rejected_by_temporal'));
   expect(bodies(await store.withBatch(10, async (rows) => rows))).toEqual([Buffer.from(second.rawBody).toString()]);
   expect(await store.stats()).toMatchObject({ waiting: 1, dead: 1 });
+  await store.close();
+});
+
+test('while the journeys are behind, held applications are skipped and hold nothing behind them', async () => {
+  const store = new SpoolStore(postgres.url, codec, LIMITS);
+  const [a, b] = [newUid('A'), newUid('B')];
+  const [a1, a2, b1, b2] = [
+    verified('application.complete', a),
+    verified('psychometric_score.complete', a),
+    verified('application.complete', b),
+    verified('application.cancelled', b),
+  ];
+  for (const v of [a1, a2, b1, b2]) await store.enqueue(entry(v));
+  const text = (...vs: Verified[]) => vs.map((v) => Buffer.from(v.rawBody).toString());
+  // Behind: only what is not an application, each uid's earliest of those, even past a limit of 1.
+  expect(bodies(await store.withBatch(1, async (rows) => rows, true))).toEqual(text(a2));
+  expect(bodies(await store.withBatch(10, async (rows) => rows, true))).toEqual(text(a2, b2));
+  // Caught up: arrival order per uid again.
+  expect(bodies(await store.withBatch(10, async (rows) => rows))).toEqual(text(a1, b1));
   await store.close();
 });
 
