@@ -15,14 +15,13 @@
  * straight in. With no worker polling, nothing is deferred: the workers are down, not behind, and
  * Temporal holding the event is better than Begini's retries.
  *
- * One read per namespace per READ_EVERY_MS, shared by every delivery and the drainer. A read that
- * fails counts as no backlog: if Temporal is down, the delivery's own call fails and takes the
- * outage path.
+ * One read per namespace per READ_EVERY_MS, shared by every delivery and the drainer, and never
+ * waited for: a delivery is judged by the last read. A read that fails counts as no backlog: if
+ * Temporal is down, the delivery's own call fails and takes the outage path.
  */
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { cached } from './cached';
 
 const READ_EVERY_MS = 500;
 const READ_TIMEOUT_MS = 1_000;
@@ -48,30 +47,37 @@ export function backlogGate(
   /** Each age read, for the metrics. */
   onRead: (namespace: string, ageMs: number) => void = () => {},
 ): Backlogged {
-  const readers = new Map<string, () => Promise<boolean>>();
-  const reader = (namespace: string) => {
-    let read = readers.get(namespace);
-    if (!read) {
-      read = cached(READ_EVERY_MS, async () => {
-        try {
-          const { stats, pollers } = await connection.withDeadline(Date.now() + READ_TIMEOUT_MS, () =>
-            connection.workflowService.describeTaskQueue({
-              namespace,
-              taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-              taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-              reportStats: true,
-            }),
-          );
-          const age = optionalTsToMs(stats?.approximateBacklogAge) ?? 0;
-          onRead(namespace, age);
-          return age > boundMs && (pollers?.length ?? 0) > 0;
-        } catch {
-          return false;
-        }
-      });
-      readers.set(namespace, read);
+  const read = async (namespace: string): Promise<boolean> => {
+    try {
+      const { stats, pollers } = await connection.withDeadline(Date.now() + READ_TIMEOUT_MS, () =>
+        connection.workflowService.describeTaskQueue({
+          namespace,
+          taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+          reportStats: true,
+        }),
+      );
+      const age = optionalTsToMs(stats?.approximateBacklogAge) ?? 0;
+      onRead(namespace, age);
+      return age > boundMs && (pollers?.length ?? 0) > 0;
+    } catch {
+      return false;
     }
-    return read;
   };
-  return (namespace) => reader(namespace)();
+  // Never awaited by a delivery: it is answered by the last read, and a stale one starts the next.
+  // A delivery must not wait on a read (Temporal down, the read would cost it its ack timeout).
+  const state = new Map<string, { behind: boolean; at: number; reading?: Promise<void> }>();
+  return async (namespace) => {
+    let entry = state.get(namespace);
+    if (!entry) state.set(namespace, (entry = { behind: false, at: -Infinity }));
+    const current = entry;
+    if (!current.reading && Date.now() - current.at >= READ_EVERY_MS) {
+      current.reading = read(namespace).then((behind) => {
+        current.behind = behind;
+        current.at = Date.now();
+        current.reading = undefined;
+      });
+    }
+    return current.behind;
+  };
 }

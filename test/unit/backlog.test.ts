@@ -26,6 +26,9 @@ function service(
   return { connection, calls };
 }
 
+/** Lets the reads the gate started finish (the stand-in answers at once). */
+const readsDone = () => new Promise((r) => setImmediate(r));
+
 test('backlogged once the oldest waiting task is older than the bound, per namespace', async () => {
   const { connection, calls } = service({
     behind: msToTs(1_200),
@@ -34,6 +37,8 @@ test('backlogged once the oldest waiting task is older than the bound, per names
   });
   const reads: Array<[string, number]> = [];
   const backlogged = backlogGate(connection, 'journeys', 1_000, (namespace, ms) => reads.push([namespace, ms]));
+  for (const namespace of ['behind', 'keeping_up', 'empty']) await backlogged(namespace);
+  await readsDone();
   expect(await backlogged('behind')).toBe(true);
   expect(await backlogged('keeping_up')).toBe(false);
   expect(await backlogged('empty')).toBe(false);
@@ -46,24 +51,42 @@ test('backlogged once the oldest waiting task is older than the bound, per names
   ]);
 });
 
-test('one read per namespace serves every delivery within half a second', async () => {
+test('no delivery waits on a read: it is judged by the last one, and one read serves every delivery for half a second', async () => {
   const { connection, calls } = service({ busy: msToTs(3_000) });
   const backlogged = backlogGate(connection, 'journeys', 1_000);
+  // Before any read has answered: not behind, whatever the backlog.
   const answers = await Promise.all(Array.from({ length: 50 }, () => backlogged('busy')));
-  expect(answers.every(Boolean)).toBe(true);
+  expect(answers.some(Boolean)).toBe(false);
+  await readsDone();
   expect(await backlogged('busy')).toBe(true);
   expect(calls).toHaveLength(1);
 });
 
+test('a read that never answers delays no delivery', async () => {
+  const connection = {
+    withDeadline: () => new Promise(() => undefined),
+    workflowService: {},
+  } as unknown as Pick<ConnectionLike, 'workflowService' | 'withDeadline'>;
+  const backlogged = backlogGate(connection, 'journeys', 1_000);
+  expect(await backlogged('hung')).toBe(false);
+  expect(await backlogged('hung')).toBe(false);
+});
+
 test('a read that fails counts as no backlog: the delivery takes its own path to Temporal', async () => {
   const { connection } = service({ down: 'down' });
-  expect(await backlogGate(connection, 'journeys', 1_000)('down')).toBe(false);
+  const backlogged = backlogGate(connection, 'journeys', 1_000);
+  await backlogged('down');
+  await readsDone();
+  expect(await backlogged('down')).toBe(false);
 });
 
 test('with no worker polling, a backlog defers nothing: the workers are down, not behind', async () => {
   const { connection } = service({ stopped: msToTs(60_000) }, []);
   const reads: number[] = [];
-  expect(await backlogGate(connection, 'journeys', 1_000, (_ns, ms) => reads.push(ms))('stopped')).toBe(false);
+  const backlogged = backlogGate(connection, 'journeys', 1_000, (_ns, ms) => reads.push(ms));
+  await backlogged('stopped');
+  await readsDone();
+  expect(await backlogged('stopped')).toBe(false);
   expect(reads).toEqual([60_000]);
 });
 
