@@ -430,10 +430,6 @@ function frameworkRejection(err: unknown): Rejection | undefined {
   return undefined;
 }
 
-/**
- * What a failed signalWithStart means for Begini: 503 (retry) only for what can clear. Temporal
- * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
- */
 /** An application while the journeys are behind, with the spool off (src/receiver/backlog.ts). */
 function journeysBehind(): Rejection {
   return new Rejection(
@@ -445,6 +441,10 @@ function journeysBehind(): Rejection {
   );
 }
 
+/**
+ * What a failed signalWithStart means for Begini: 503 (retry) only for what can clear. Temporal
+ * calling the event itself invalid can never clear, and a fault of ours is not Temporal's.
+ */
 export function temporalRejection(err: unknown): Rejection {
   if (refusedByTemporal(err) !== null) {
     return new Rejection(
