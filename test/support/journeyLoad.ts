@@ -118,13 +118,21 @@ export async function check(
 ): Promise<Row> {
   const views = new Map<string, JourneyView>();
   const deadline = Date.now() + waitMs;
+  // An application the receivers deferred while the journeys were behind (src/receiver/backlog.ts)
+  // reaches its journey from the spool after the decision: wait for every acknowledged delivery too.
+  const acknowledgedFor = new Map<string, string[]>();
+  for (const s of sent)
+    if (s.result.status === 200) acknowledgedFor.set(s.uid, [...(acknowledgedFor.get(s.uid) ?? []), s.fingerprint]);
+  const reached = (uid: string, view: JourneyView) =>
+    (acknowledgedFor.get(uid) ?? []).every((f) => view.events.some((e) => f.startsWith(e.fingerprint)));
   const waitFor = async (uid: string) => {
     for (;;) {
       const view = await target.client.workflow
         .getHandle(uid)
         .query(journeyQuery)
         .catch(() => undefined);
-      if (view?.handoff.status === 'delivered') {
+      // Past the deadline a decided journey is counted as it is: what never arrived counts as lost.
+      if (view?.handoff.status === 'delivered' && (reached(uid, view) || Date.now() > deadline)) {
         views.set(uid, view);
         return;
       }
