@@ -59,10 +59,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   // As deploy/temporal/dynamicconfig/production.yaml has it: the backlog statistics the receivers
-  // defer applications by (src/receiver/backlog.ts) are at most half a second old, not five; and
-  // the matcher that honours task priority, so a journey its score starts is served first.
+  // defer applications by (src/receiver/backlog.ts) are at most half a second old, not five.
   args.push('--dynamic-config-value', 'matching.TaskQueueInfoByBuildIdTTL="500ms"');
-  args.push('--dynamic-config-value', 'matching.useNewMatcher=true');
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

@@ -30,10 +30,11 @@ const READ_TIMEOUT_MS = 1_000;
 export type Backlogged = (namespace: string) => Promise<boolean>;
 
 /**
- * A journey its score starts (its application deferred, or late) has all its tasks served before
- * the waiting ones of lower priority, where the server honours priority (the dev server here runs
- * the matcher that does: dev/devServer.ts). Elsewhere the field is ignored and the deferral alone
- * bounds the backlog a score waits behind. 1 is the highest; unset is the default, 3.
+ * A journey its score starts (its application deferred, or late) has its tasks served ahead of the
+ * waiting ones of lower priority, on a server whose matcher honours priority (Temporal's
+ * `matching.useNewMatcher`). Neither the dev server here nor deploy/temporal enables it: elsewhere
+ * the field is ignored and the deferral alone bounds the backlog a score waits behind.
+ * 1 is the highest; unset is the default, 3.
  */
 export const SCORE_START_PRIORITY = { priorityKey: 1 } as const;
 
